@@ -1,0 +1,97 @@
+import { ErrorCode, PlaygroundError } from './errors.js';
+import type { AttachMode } from './protocol.js';
+import { Session } from './session.js';
+import type { WebSocketConstructor } from './websocket.js';
+
+/** Options for {@link connect}. */
+export interface ConnectOptions {
+  /** Base URL of the playground server, e.g. `http://localhost:8080`. */
+  server: string;
+  /** Name of the playground manifest to start. */
+  playground: string;
+  /** A session to resume instead of creating a new one (id and token from an earlier session). */
+  resume?: { id: string; token: string };
+  /** Read-write (default) or read-only spectator; read-only needs `resume`. */
+  mode?: AttachMode;
+  /** WebSocket implementation; defaults to `globalThis.WebSocket`. */
+  WebSocket?: WebSocketConstructor;
+  /** fetch implementation; defaults to `globalThis.fetch`. */
+  fetch?: typeof fetch;
+}
+
+/** What the server answers to a session request. */
+export interface SessionTicket {
+  /** Session id. */
+  id: string;
+  /** Secret token to attach with. */
+  token: string;
+}
+
+/** Builds the gateway's WebSocket URL from the server's HTTP base URL. */
+export function gatewayUrl(server: string): string {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw new PlaygroundError(ErrorCode.BadRequest, `server must be an absolute http(s) URL, got "${server}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new PlaygroundError(ErrorCode.BadRequest, `server must be an http(s) URL, got "${server}"`);
+  }
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.pathname = url.pathname.replace(/\/$/, '') + '/api/ws';
+  url.search = '';
+  url.hash = '';
+  return url.toString();
+}
+
+/** Asks the server to start a new session of a playground. */
+export async function createSession(server: string, playground: string, fetchImpl: typeof fetch = globalThis.fetch): Promise<SessionTicket> {
+  gatewayUrl(server); // validates the URL with a clear error
+  const url = server.replace(/\/$/, '') + '/api/sessions';
+  let response: Response;
+  try {
+    response = await fetchImpl(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ playground }),
+    });
+  } catch (cause) {
+    throw new PlaygroundError(ErrorCode.Network, `cannot reach the playground server at ${server}`, { cause });
+  }
+  let body: { id?: unknown; token?: unknown; error?: { code?: string; message?: string } };
+  try {
+    body = (await response.json()) as typeof body;
+  } catch (cause) {
+    throw new PlaygroundError(ErrorCode.Protocol, `the server at ${server} did not answer with JSON (HTTP ${response.status})`, { cause });
+  }
+  if (!response.ok) {
+    const code = (body.error?.code as ErrorCode | undefined) ?? ErrorCode.Internal;
+    throw new PlaygroundError(code, body.error?.message ?? `the server refused the session (HTTP ${response.status})`);
+  }
+  if (typeof body.id !== 'string' || typeof body.token !== 'string') {
+    throw new PlaygroundError(ErrorCode.Protocol, 'the server answered without a session id and token');
+  }
+  return { id: body.id, token: body.token };
+}
+
+/**
+ * Starts (or resumes) a playground session and attaches to it.
+ *
+ * @example
+ * const session = await connect({ server: 'http://localhost:8080', playground: 'hello' });
+ * session.on('output', ({ data }) => process.stdout.write(data));
+ * session.write(0, 'echo hi\r');
+ */
+export async function connect(options: ConnectOptions): Promise<Session> {
+  const ticket = options.resume ?? (await createSession(options.server, options.playground, options.fetch));
+  const session = new Session({
+    url: gatewayUrl(options.server),
+    id: ticket.id,
+    token: ticket.token,
+    mode: options.mode,
+    WebSocket: options.WebSocket,
+  });
+  await session.open();
+  return session;
+}

@@ -1,0 +1,17 @@
+/**
+ * @ix-playground/sdk: connect to ix-playground sessions from browsers or Node.
+ * @packageDocumentation
+ */
+export { connect, createSession, gatewayUrl, type ConnectOptions, type SessionTicket } from './connect.js';
+export { Session, type SessionEvents, type SessionOptions, type SessionStatus, type OutputEvent } from './session.js';
+export { ErrorCode, PlaygroundError } from './errors.js';
+export {
+  PROTOCOL,
+  CloseCode,
+  type AttachMode,
+  type EndReason,
+  type TaskInfo,
+  type TaskState,
+  type TerminalInfo,
+} from './protocol.js';
+export type { WebSocketConstructor, WebSocketLike } from './websocket.js';

@@ -1,0 +1,247 @@
+/**
+ * The ix-playground wire format (docs/protocol.md), the only implementation of it: the SDK uses it
+ * to talk to servers and the reference server imports it from here.
+ *
+ * Terminal bytes travel in binary frames with a 1-byte kind and a 2-byte terminal id; control
+ * messages travel as JSON text frames validated against the schemas below.
+ */
+import * as v from 'valibot';
+import { ErrorCode, PlaygroundError } from './errors.js';
+
+export { ErrorCode, PlaygroundError } from './errors.js';
+
+/** The WebSocket subprotocol name of this version. The server selects it or refuses the upgrade. */
+export const PROTOCOL = 'ix-playground.v1';
+
+/** Subprotocols this codec speaks, newest first. */
+export const PROTOCOLS: readonly string[] = [PROTOCOL];
+
+/** The largest frame either side accepts, in bytes. */
+export const MAX_FRAME_BYTES = 256 * 1024;
+
+/** Binary frame kinds (the first byte of a binary frame). */
+export const FrameKind = {
+  /** Server to client: terminal output with the offset of its first byte. */
+  Output: 0x01,
+  /** Client to server: keyboard input for a terminal. */
+  Input: 0x02,
+} as const;
+
+/** Bytes before the payload of an output frame: kind, terminal id, 8-byte offset. */
+export const OUTPUT_HEADER_BYTES = 11;
+/** Bytes before the payload of an input frame: kind, terminal id. */
+export const INPUT_HEADER_BYTES = 3;
+
+/** WebSocket close codes and what they mean. */
+export const CloseCode = {
+  /** The session ended normally (its shell exited); an `ended` message precedes it. */
+  Ended: 4000,
+  /** Another client took over this read-write attachment, or an operator kicked it. */
+  Kicked: 4001,
+  /** The server is shutting down. */
+  Shutdown: 4002,
+  /** The session outlived its time limit. */
+  Expired: 4003,
+  /** The client broke the protocol; an `error` message precedes it. */
+  ProtocolError: 4400,
+  /** Wrong or missing session token. */
+  Unauthorized: 4401,
+  /** The session does not exist. */
+  NotFound: 4404,
+  /** No heartbeat from the client in time. */
+  Timeout: 4408,
+  /** A limit was exceeded (frame size, input rate, clients per session). */
+  Limit: 4429,
+  /** The server failed. */
+  Internal: 4500,
+} as const;
+
+/** Why a session ended. */
+export type EndReason = 'exited' | 'expired' | 'shutdown' | 'kicked' | 'error';
+
+/** Task states, in the order a task usually moves through them. */
+export type TaskState = 'blocked' | 'pending' | 'running' | 'done' | 'failed';
+
+/** How a client is attached: read-write, or a read-only spectator. */
+export type AttachMode = 'rw' | 'ro';
+
+const terminalId = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffff));
+const offset = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
+const dimension = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000));
+const shortText = v.pipe(v.string(), v.maxLength(200));
+
+const taskSchema = v.object({
+  id: shortText,
+  title: v.pipe(v.string(), v.maxLength(1000)),
+  hint: v.optional(v.pipe(v.string(), v.maxLength(10000))),
+  needs: v.array(shortText),
+  state: v.picklist(['blocked', 'pending', 'running', 'done', 'failed']),
+  message: v.optional(v.pipe(v.string(), v.maxLength(4000))),
+  exitCode: v.optional(v.nullable(v.number())),
+  durationMs: v.optional(v.number()),
+});
+
+/** One task as the server reports it. */
+export type TaskInfo = v.InferOutput<typeof taskSchema>;
+
+const terminalInfo = v.object({ id: terminalId, name: shortText, cols: dimension, rows: dimension });
+
+/** A terminal of a session as the server reports it. */
+export type TerminalInfo = v.InferOutput<typeof terminalInfo>;
+
+const clientSchema = v.variant('type', [
+  v.object({
+    type: v.literal('attach'),
+    session: shortText,
+    token: shortText,
+    mode: v.optional(v.picklist(['rw', 'ro'])),
+    /** Per terminal, the offset the client has already rendered; the server replays from there. */
+    resume: v.optional(v.pipe(v.array(v.object({ terminal: terminalId, offset })), v.maxLength(64))),
+  }),
+  v.object({ type: v.literal('resize'), terminal: terminalId, cols: dimension, rows: dimension }),
+  v.object({ type: v.literal('ack'), terminal: terminalId, offset }),
+  v.object({ type: v.literal('open'), name: v.optional(shortText) }),
+  v.object({ type: v.literal('run-checks') }),
+  v.object({ type: v.literal('ping'), t: v.number() }),
+  v.object({ type: v.literal('pong'), t: v.number() }),
+]);
+
+/** A control message a client sends. */
+export type ClientMessage = v.InferOutput<typeof clientSchema>;
+
+const serverSchema = v.variant('type', [
+  v.object({
+    type: v.literal('welcome'),
+    protocol: v.string(),
+    session: shortText,
+    mode: v.picklist(['rw', 'ro']),
+    playground: v.object({ name: shortText, title: v.string() }),
+    terminals: v.array(terminalInfo),
+    tasks: v.array(taskSchema),
+  }),
+  v.object({ type: v.literal('terminal'), terminal: terminalInfo }),
+  v.object({
+    type: v.literal('snapshot'),
+    terminal: terminalId,
+    offset,
+    data: v.string(),
+  }),
+  v.object({ type: v.literal('exit'), terminal: terminalId, code: v.nullable(v.number()) }),
+  v.object({ type: v.literal('task'), task: taskSchema }),
+  v.object({ type: v.literal('tasks'), tasks: v.array(taskSchema) }),
+  v.object({ type: v.literal('progress'), done: v.number(), total: v.number() }),
+  v.object({
+    type: v.literal('ended'),
+    reason: v.picklist(['exited', 'expired', 'shutdown', 'kicked', 'error']),
+  }),
+  v.object({ type: v.literal('error'), code: v.string(), message: v.string() }),
+  v.object({ type: v.literal('ping'), t: v.number() }),
+  v.object({ type: v.literal('pong'), t: v.number() }),
+]);
+
+/** A control message the server sends. */
+export type ServerMessage = v.InferOutput<typeof serverSchema>;
+
+/** A decoded output frame. */
+export interface OutputFrame {
+  /** Terminal the bytes belong to. */
+  terminal: number;
+  /** Offset of the first payload byte in the terminal's output stream. */
+  offset: number;
+  /** The bytes. */
+  data: Uint8Array;
+}
+
+/** A decoded input frame. */
+export interface InputFrame {
+  /** Terminal the bytes are for. */
+  terminal: number;
+  /** The bytes. */
+  data: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+
+function protocolError(message: string): PlaygroundError {
+  return new PlaygroundError(ErrorCode.Protocol, message);
+}
+
+function view(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Encodes terminal output; `offset` is the stream offset of `data[0]`. */
+export function encodeOutput(terminal: number, offset: number, data: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(OUTPUT_HEADER_BYTES + data.byteLength);
+  const dv = view(frame);
+  dv.setUint8(0, FrameKind.Output);
+  dv.setUint16(1, terminal);
+  dv.setUint32(3, Math.floor(offset / 2 ** 32));
+  dv.setUint32(7, offset >>> 0);
+  frame.set(data, OUTPUT_HEADER_BYTES);
+  return frame;
+}
+
+/** Encodes keyboard input; strings are sent as UTF-8. */
+export function encodeInput(terminal: number, data: Uint8Array | string): Uint8Array {
+  const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+  const frame = new Uint8Array(INPUT_HEADER_BYTES + bytes.byteLength);
+  const dv = view(frame);
+  dv.setUint8(0, FrameKind.Input);
+  dv.setUint16(1, terminal);
+  frame.set(bytes, INPUT_HEADER_BYTES);
+  return frame;
+}
+
+function checkBinary(frame: Uint8Array, kind: number, header: number): void {
+  if (frame.byteLength > MAX_FRAME_BYTES) throw protocolError(`frame of ${frame.byteLength} bytes exceeds ${MAX_FRAME_BYTES}`);
+  if (frame.byteLength < header) throw protocolError(`binary frame of ${frame.byteLength} bytes is shorter than its ${header}-byte header`);
+  if (frame[0] !== kind) throw protocolError(`unexpected binary frame kind 0x${(frame[0] ?? 0).toString(16)}`);
+}
+
+/** Decodes an output frame, throwing a `protocol` {@link PlaygroundError} if it is malformed. */
+export function decodeOutput(frame: Uint8Array): OutputFrame {
+  checkBinary(frame, FrameKind.Output, OUTPUT_HEADER_BYTES);
+  const dv = view(frame);
+  const offset = dv.getUint32(3) * 2 ** 32 + dv.getUint32(7);
+  if (offset > Number.MAX_SAFE_INTEGER) throw protocolError('output offset out of range');
+  return { terminal: dv.getUint16(1), offset, data: frame.subarray(OUTPUT_HEADER_BYTES) };
+}
+
+/** Decodes an input frame, throwing a `protocol` {@link PlaygroundError} if it is malformed. */
+export function decodeInput(frame: Uint8Array): InputFrame {
+  checkBinary(frame, FrameKind.Input, INPUT_HEADER_BYTES);
+  return { terminal: view(frame).getUint16(1), data: frame.subarray(INPUT_HEADER_BYTES) };
+}
+
+/** Encodes a control message as the text of a WebSocket text frame. */
+export function encodeMessage(message: ClientMessage | ServerMessage): string {
+  return JSON.stringify(message);
+}
+
+function decodeWith<T extends v.GenericSchema>(schema: T, text: string): v.InferOutput<T> {
+  if (text.length > MAX_FRAME_BYTES) throw protocolError(`message of ${text.length} characters exceeds ${MAX_FRAME_BYTES}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw protocolError('control message is not valid JSON');
+  }
+  const result = v.safeParse(schema, json);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const path = issue.path?.map((p) => String(p.key)).join('.') || 'message';
+    throw protocolError(`invalid control message: ${path}: ${issue.message}`);
+  }
+  return result.output;
+}
+
+/** Decodes and validates a control message from a client. */
+export function decodeClientMessage(text: string): ClientMessage {
+  return decodeWith(clientSchema, text);
+}
+
+/** Decodes and validates a control message from a server. */
+export function decodeServerMessage(text: string): ServerMessage {
+  return decodeWith(serverSchema, text);
+}

@@ -1,0 +1,262 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as pty from 'node-pty';
+import { SandboxError } from './errors.js';
+import { execProcess } from './exec-process.js';
+import { seedFiles } from './seed-files.js';
+import { learnerEnv, type ExecResult, type Sandbox, type SandboxDriver, type SandboxSpec } from './sandbox.js';
+
+const USER = 'learner';
+const UID_INSIDE = 1000;
+const HOME = `/home/${USER}`;
+const INIT_TIMEOUT_MS = 60_000;
+
+/** Options of the bubblewrap driver. */
+export interface BwrapDriverOptions {
+  /** Where session folders are made on the host (default: the OS temp folder). */
+  stateDir?: string;
+  /** First host uid handed to sessions when the server runs as root (default 200000). */
+  uidBase?: number;
+  /** How many host uids to cycle through (default 60000). */
+  uidCount?: number;
+}
+
+/** The path of a program on PATH, or undefined. */
+function which(program: string): string | undefined {
+  const result = spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : undefined;
+}
+
+/**
+ * Sandboxes with bubblewrap: a read-only system, a private writable home, no network unless the
+ * manifest allows it, its own pid/ipc/uts namespaces, killed with the session.
+ *
+ * Run as root, every session gets its own unprivileged host uid and bwrap is started as that uid
+ * (setpriv), so the user namespace is unprivileged and host files are checked against that uid.
+ * Every shell and check enters the running sandbox with nsenter, so terminals and checks share
+ * one machine: the same files and processes.
+ */
+export class BwrapDriver implements SandboxDriver {
+  readonly name = 'bwrap';
+  #stateDir: string;
+  #uidBase: number;
+  #uidCount: number;
+  #nextUid = 0;
+  #uidsInUse = new Set<number>();
+  #root = process.getuid?.() === 0;
+
+  constructor(options: BwrapDriverOptions = {}) {
+    this.#stateDir = options.stateDir ?? os.tmpdir();
+    this.#uidBase = options.uidBase ?? 200_000;
+    this.#uidCount = options.uidCount ?? 60_000;
+  }
+
+  /** Throws a {@link SandboxError} naming what to install if this host cannot run bwrap sandboxes. */
+  static check(): void {
+    const missing = ['bwrap', 'nsenter', 'prlimit', 'setpriv'].filter((p) => !which(p));
+    if (missing.includes('bwrap')) {
+      throw new SandboxError('bubblewrap is not installed: install the "bubblewrap" package (apt-get install bubblewrap), or set IX_SANDBOX=host for local authoring on loopback');
+    }
+    if (missing.length) throw new SandboxError(`missing ${missing.join(', ')}: install the "util-linux" package`);
+    const probe = spawnSync('bwrap', ['--unshare-all', '--ro-bind', '/', '/', '--', '/bin/true'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      throw new SandboxError(`bubblewrap cannot create namespaces on this host: ${probe.stderr.trim() || `exit ${probe.status}`}. Unprivileged user namespaces must be enabled.`);
+    }
+  }
+
+  async create(spec: SandboxSpec): Promise<Sandbox> {
+    const uid = this.#root ? this.#allocateUid() : (process.getuid?.() ?? 0);
+    let dir: string | undefined;
+    try {
+      dir = await mkdtemp(path.join(this.#stateDir, `ix-${spec.sessionId.slice(0, 8)}-`));
+      await chmod(dir, 0o711);
+      const home = path.join(dir, 'home');
+      await mkdir(home, { mode: 0o700 });
+      await seedFiles(home, spec.files);
+      await writeFile(path.join(dir, 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\n${USER}:x:${UID_INSIDE}:${UID_INSIDE}:Learner:${HOME}:/bin/bash\n`, { mode: 0o644 });
+      await writeFile(path.join(dir, 'group'), `root:x:0:\n${USER}:x:${UID_INSIDE}:\n`, { mode: 0o644 });
+      if (this.#root) await chownTree(home, uid);
+      const sandbox = new BwrapSandbox(dir, uid, this.#root, spec, () => this.#uidsInUse.delete(uid));
+      await sandbox.start();
+      if (spec.init) {
+        const result = await sandbox.exec(spec.init, INIT_TIMEOUT_MS);
+        if (result.code !== 0) {
+          await sandbox.dispose();
+          const why = result.timedOut ? `timed out after ${INIT_TIMEOUT_MS / 1000}s` : `exit ${result.code}`;
+          throw new SandboxError(`the playground's init script failed (${why}): ${result.output.trim().slice(-500)}`);
+        }
+      }
+      return sandbox;
+    } catch (error) {
+      this.#uidsInUse.delete(uid);
+      if (dir) await rm(dir, { recursive: true, force: true }).catch(() => {});
+      if (error instanceof SandboxError) throw error;
+      throw new SandboxError(`cannot create the sandbox: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  #allocateUid(): number {
+    for (let i = 0; i < this.#uidCount; i++) {
+      const uid = this.#uidBase + ((this.#nextUid + i) % this.#uidCount);
+      if (!this.#uidsInUse.has(uid)) {
+        this.#nextUid = (this.#nextUid + i + 1) % this.#uidCount;
+        this.#uidsInUse.add(uid);
+        return uid;
+      }
+    }
+    throw new SandboxError('no free sandbox uid left');
+  }
+}
+
+async function chownTree(dir: string, uid: number): Promise<void> {
+  await chown(dir, uid, uid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(full, uid);
+    else await chown(full, uid, uid);
+  }
+}
+
+/** The top-level entries of a merged-/usr system, as bwrap arguments. */
+function systemBinds(): string[] {
+  const args = ['--ro-bind', '/usr', '/usr'];
+  for (const name of ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']) {
+    const host = `/${name}`;
+    if (!existsSync(host)) continue;
+    if (lstatSync(host).isSymbolicLink()) args.push('--symlink', readlinkSync(host), host);
+    else args.push('--ro-bind', host, host);
+  }
+  return args;
+}
+
+class BwrapSandbox implements Sandbox {
+  readonly home = HOME;
+  #dir: string;
+  #uid: number;
+  #root: boolean;
+  #spec: SandboxSpec;
+  #release: () => void;
+  #bwrap: ChildProcess | undefined;
+  #pid = 0;
+  #ptys = new Set<pty.IPty>();
+  #disposed: Promise<void> | undefined;
+
+  constructor(dir: string, uid: number, root: boolean, spec: SandboxSpec, release: () => void) {
+    this.#dir = dir;
+    this.#uid = uid;
+    this.#root = root;
+    this.#spec = spec;
+    this.#release = release;
+  }
+
+  /** Starts the sandbox's long-lived init process and finds the pid to enter. */
+  async start(): Promise<void> {
+    const { limits, hostname } = this.#spec;
+    const args = [
+      '--unshare-all',
+      ...(limits.network ? ['--share-net'] : []),
+      '--die-with-parent',
+      '--new-session',
+      '--uid', String(UID_INSIDE), '--gid', String(UID_INSIDE),
+      '--hostname', hostname,
+      ...systemBinds(),
+      '--ro-bind', '/etc', '/etc',
+      '--ro-bind', path.join(this.#dir, 'passwd'), '/etc/passwd',
+      '--ro-bind', path.join(this.#dir, 'group'), '/etc/group',
+      '--proc', '/proc',
+      '--dev', '/dev',
+      '--tmpfs', '/tmp',
+      '--tmpfs', '/run',
+      '--dir', '/var/tmp',
+      '--bind', path.join(this.#dir, 'home'), HOME,
+      '--chdir', HOME,
+      '--', '/bin/sleep', 'infinity',
+    ];
+    const command = this.#root
+      ? ['prlimit', `--nproc=${limits.pids}`, '--', 'setpriv', `--reuid=${this.#uid}`, `--regid=${this.#uid}`, '--clear-groups', '--', 'bwrap', ...args]
+      : ['bwrap', ...args];
+    const child = spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: {} });
+    this.#bwrap = child;
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new SandboxError(`bubblewrap exited (${code}): ${stderr.trim()}`))),
+    );
+    exited.catch(() => {});
+    // bwrap (host pid) -> its child (pid 1 inside) -> sleep: the sleep is in every namespace.
+    for (let attempt = 0; attempt < 200 && !this.#pid; attempt++) {
+      await Promise.race([new Promise((r) => setTimeout(r, 10)), exited]);
+      const first = await childOf(child.pid ?? 0);
+      const init = first ? await childOf(first) : undefined;
+      if (init) this.#pid = init;
+    }
+    if (!this.#pid) {
+      await this.dispose();
+      throw new SandboxError(`bubblewrap did not start within 2s: ${stderr.trim()}`);
+    }
+  }
+
+  /** The command prefix that runs a program inside the sandbox as the learner. */
+  #enter(): string[] {
+    const { pids, memory } = this.#spec.limits;
+    const enter = ['nsenter', '-t', String(this.#pid), '-U', '-m', '-p', '-n', '-i', '-u', '-r', '-w', '-S', String(UID_INSIDE), '-G', String(UID_INSIDE), '--'];
+    return ['prlimit', ...(this.#root ? [`--nproc=${pids}`] : []), `--as=${memory}`, '--', ...enter];
+  }
+
+  spawnShell(size: { cols: number; rows: number }): pty.IPty {
+    if (this.#disposed) throw new SandboxError('the sandbox is gone');
+    const [file, ...args] = [...this.#enter(), '/bin/bash', '-l'];
+    const term = pty.spawn(file as string, args, {
+      name: 'xterm-256color',
+      cols: size.cols,
+      rows: size.rows,
+      cwd: this.#dir,
+      env: learnerEnv(HOME, USER),
+      encoding: null,
+    });
+    this.#ptys.add(term);
+    term.onExit(() => this.#ptys.delete(term));
+    return term;
+  }
+
+  exec(script: string, timeoutMs: number): Promise<ExecResult> {
+    if (this.#disposed) return Promise.resolve({ code: null, output: 'the sandbox is gone', timedOut: false, durationMs: 0 });
+    const [file, ...args] = [...this.#enter(), '/bin/bash', '-c', script];
+    return execProcess(file as string, args, { env: learnerEnv(HOME, USER), cwd: this.#dir, timeoutMs });
+  }
+
+  dispose(): Promise<void> {
+    this.#disposed ??= (async () => {
+      for (const term of this.#ptys) {
+        try {
+          term.kill('SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      const child = this.#bwrap;
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL'); // --die-with-parent takes pid 1 inside, and with it every process
+        await Promise.race([gone, new Promise((r) => setTimeout(r, 2000))]);
+      }
+      await rm(this.#dir, { recursive: true, force: true }).catch(() => {});
+      this.#release();
+    })();
+    return this.#disposed;
+  }
+}
+
+async function childOf(pid: number): Promise<number | undefined> {
+  if (!pid) return undefined;
+  try {
+    const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+    const first = text.trim().split(/\s+/)[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined;
+  }
+}

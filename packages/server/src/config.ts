@@ -1,0 +1,77 @@
+import path from 'node:path';
+import { parseDuration, parseSize } from './units.js';
+
+/** Everything the reference server can be told, with safe defaults for a public host. */
+export interface ServerConfig {
+  /** TCP port (PORT, default 8080; 0 picks a free one). */
+  port: number;
+  /** Address to bind (HOST, default 127.0.0.1). */
+  host: string;
+  /** Folder of playground manifests (PLAYGROUNDS, default examples/playgrounds). */
+  playgrounds: string;
+  /** Folder served at `/` (IX_STATIC, default examples); empty for none. */
+  staticDir: string;
+  /** Sandbox driver (IX_SANDBOX: bwrap, the default, or host). */
+  sandbox: 'bwrap' | 'host';
+  /** Page origins allowed to open sessions (IX_ORIGINS, comma-separated); undefined: the server's own. */
+  origins?: string[] | undefined;
+  /** Sessions on this server (IX_MAX_SESSIONS, default 32). */
+  maxSessions: number;
+  /** Sessions per client address (IX_MAX_SESSIONS_PER_CLIENT, default 4). */
+  maxSessionsPerClient: number;
+  /** Detached-session grace period in ms (IX_GRACE, default 5m). */
+  graceMs: number;
+  /** Replay buffer per terminal in bytes (IX_REPLAY_BUFFER, default 1Mi). */
+  replayBytes: number;
+  /** Task check timer in ms (IX_CHECK_INTERVAL, default 5s; 0 off). */
+  checkIntervalMs: number;
+}
+
+/** Thrown for a bad environment variable; the message names it. */
+export class ConfigError extends Error {
+  /** Always `config`. */
+  readonly code = 'config';
+}
+
+function number(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+function parsed(env: NodeJS.ProcessEnv, name: string, fallback: string, parse: (s: string) => number | undefined, what: string): number {
+  const raw = env[name] || fallback;
+  const n = parse(raw);
+  if (n === undefined) throw new ConfigError(`${name} must be ${what}, got "${raw}"`);
+  return n;
+}
+
+/** Reads the configuration from environment variables. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const port = number(env, 'PORT', 8080);
+  if (port > 65535) throw new ConfigError(`PORT must be at most 65535, got ${port}`);
+  const host = env.HOST || '127.0.0.1';
+  const sandbox = env.IX_SANDBOX || 'bwrap';
+  if (sandbox !== 'bwrap' && sandbox !== 'host') throw new ConfigError(`IX_SANDBOX must be "bwrap" or "host", got "${sandbox}"`);
+  const origins = env.IX_ORIGINS ? env.IX_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : undefined;
+  return {
+    port,
+    host,
+    playgrounds: path.resolve(env.PLAYGROUNDS || 'examples/playgrounds'),
+    staticDir: env.IX_STATIC === '' ? '' : path.resolve(env.IX_STATIC || 'examples'),
+    sandbox,
+    origins,
+    maxSessions: number(env, 'IX_MAX_SESSIONS', 32),
+    maxSessionsPerClient: number(env, 'IX_MAX_SESSIONS_PER_CLIENT', 4),
+    graceMs: parsed(env, 'IX_GRACE', '5m', parseDuration, 'a duration like 5m'),
+    replayBytes: parsed(env, 'IX_REPLAY_BUFFER', '1Mi', parseSize, 'a size like 1Mi'),
+    checkIntervalMs: parsed(env, 'IX_CHECK_INTERVAL', '5s', parseDuration, 'a duration like 5s'),
+  };
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { MAX_EXEC_OUTPUT, type ExecResult } from './sandbox.js';
+
+/**
+ * Runs a command in its own process group, collects bounded output and kills the whole group
+ * at the timeout, so a hanging script never blocks its caller.
+ */
+export function execProcess(
+  command: string,
+  args: string[],
+  options: { env: Record<string, string>; cwd: string; timeoutMs: number },
+): Promise<ExecResult> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env: options.env, cwd: options.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let timedOut = false;
+    const collect = (chunk: Buffer) => {
+      if (size >= MAX_EXEC_OUTPUT) return;
+      chunks.push(chunk.subarray(0, MAX_EXEC_OUTPUT - size));
+      size += Math.min(chunk.length, MAX_EXEC_OUTPUT - size);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, options.timeoutMs);
+    const finish = (code: number | null) => {
+      clearTimeout(timer);
+      resolve({ code: timedOut ? null : code, output: Buffer.concat(chunks).toString('utf8'), timedOut, durationMs: Math.round(performance.now() - started) });
+    };
+    child.on('error', (error) => {
+      chunks.push(Buffer.from(String(error.message)));
+      finish(null);
+    });
+    child.on('close', finish);
+  });
+}
+
+/** Sends SIGKILL to a process group, ignoring groups that are already gone. */
+export function killGroup(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already exited
+  }
+}

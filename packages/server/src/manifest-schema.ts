@@ -1,0 +1,65 @@
+import * as v from 'valibot';
+import { parseDuration, parseSize } from './units.js';
+
+const duration = v.pipe(
+  v.string(),
+  v.check((s) => parseDuration(s) !== undefined, 'must be a duration like 90s, 5m or 1h'),
+  v.transform((s) => parseDuration(s) as number),
+);
+const size = v.pipe(
+  v.union([v.string(), v.number()]),
+  v.transform(String),
+  v.check((s) => parseSize(s) !== undefined, 'must be a size like 256Mi or 1Gi'),
+  v.transform((s) => parseSize(s) as number),
+);
+const id = v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, - or _ (at most 63)'));
+const relativePath = v.pipe(
+  v.string(),
+  v.nonEmpty('must not be empty'),
+  v.check((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a path inside the home folder (no leading / and no ..)'),
+);
+
+const limitsSchema = v.strictObject({
+  time: v.optional(duration, '60m'),
+  memory: v.optional(size, '512Mi'),
+  pids: v.optional(v.pipe(v.number(), v.integer(), v.minValue(8), v.maxValue(4096)), 128),
+  network: v.optional(v.boolean(), false),
+});
+
+const taskSchema = v.strictObject({
+  id,
+  title: v.pipe(v.string(), v.nonEmpty('must not be empty')),
+  hint: v.optional(v.string()),
+  needs: v.optional(v.array(id), []),
+  check: v.pipe(v.string(), v.nonEmpty('must not be empty')),
+  timeout: v.optional(duration, '10s'),
+});
+
+/** The schema of a playground manifest (docs/manifest.md); types are inferred from it. */
+export const manifestSchema = v.strictObject({
+  name: id,
+  title: v.pipe(v.string(), v.nonEmpty('must not be empty')),
+  description: v.optional(v.string()),
+  limits: v.optional(limitsSchema, {}),
+  files: v.optional(
+    v.array(
+      v.strictObject({
+        path: relativePath,
+        content: v.string(),
+        mode: v.optional(v.pipe(v.string(), v.regex(/^0?[0-7]{3}$/, 'must be an octal mode like 644 or 755'))),
+      }),
+    ),
+    [],
+  ),
+  init: v.optional(v.string()),
+  terminals: v.optional(v.pipe(v.array(v.strictObject({ name: v.pipe(v.string(), v.nonEmpty()) })), v.minLength(1), v.maxLength(8)), [
+    { name: 'main' },
+  ]),
+  tasks: v.optional(v.array(taskSchema), []),
+});
+
+/** A validated playground manifest, with durations in ms and sizes in bytes. */
+export type Manifest = v.InferOutput<typeof manifestSchema>;
+
+/** One task of a manifest. */
+export type ManifestTask = Manifest['tasks'][number];

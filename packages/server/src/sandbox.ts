@@ -1,0 +1,63 @@
+import type { IPty } from 'node-pty';
+
+/** What a sandbox is made from: the manifest's files, init script and limits. */
+export interface SandboxSpec {
+  /** Used in directory names and logs. */
+  sessionId: string;
+  /** Host name shown in the prompt. */
+  hostname: string;
+  /** Files seeded into the learner's home. */
+  files: { path: string; content: string; mode?: string | undefined }[];
+  /** Shell script run once before the first prompt. */
+  init?: string | undefined;
+  /** Resource limits. */
+  limits: { memory: number; pids: number; network: boolean };
+}
+
+/** The result of running a script in a sandbox. */
+export interface ExecResult {
+  /** Exit code, or null if killed. */
+  code: number | null;
+  /** Combined stdout and stderr, truncated to a bounded size. */
+  output: string;
+  /** True if the script was killed at its timeout. */
+  timedOut: boolean;
+  /** Wall time in ms. */
+  durationMs: number;
+}
+
+/** One isolated machine: a home folder, processes, a network namespace. */
+export interface Sandbox {
+  /** The learner's home inside the sandbox. */
+  readonly home: string;
+  /** Starts an interactive shell on a new pty inside the sandbox. */
+  spawnShell(size: { cols: number; rows: number }): IPty;
+  /** Runs a script inside the sandbox as the learner, killed at `timeoutMs`. */
+  exec(script: string, timeoutMs: number): Promise<ExecResult>;
+  /** Kills every process of the sandbox and deletes its files. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** Makes sandboxes. */
+export interface SandboxDriver {
+  /** Driver name (`bwrap`, `host`). */
+  readonly name: string;
+  /** Creates a sandbox and runs its init script. */
+  create(spec: SandboxSpec): Promise<Sandbox>;
+}
+
+/** The most output of a check or init script we keep. */
+export const MAX_EXEC_OUTPUT = 64 * 1024;
+
+/** The environment every sandboxed shell starts with; nothing of the server's leaks in. */
+export function learnerEnv(home: string, user: string): Record<string, string> {
+  return {
+    HOME: home,
+    USER: user,
+    LOGNAME: user,
+    SHELL: '/bin/bash',
+    TERM: 'xterm-256color',
+    LANG: 'C.UTF-8',
+    PATH: '/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin',
+  };
+}

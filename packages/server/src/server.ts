@@ -1,0 +1,107 @@
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { BwrapDriver } from './bwrap-driver.js';
+import { isLoopback, type ServerConfig } from './config.js';
+import { SandboxError } from './errors.js';
+import { Gateway } from './gateway.js';
+import { HostDriver } from './host-driver.js';
+import { HttpApi, sendJson } from './http-api.js';
+import { loadManifests } from './manifest.js';
+import type { Manifest } from './manifest-schema.js';
+import { OriginPolicy } from './origin-policy.js';
+import type { SandboxDriver } from './sandbox.js';
+import { SessionManager } from './session-manager.js';
+import { serveStatic } from './static-files.js';
+
+/** A running reference server. */
+export interface PlaygroundServer {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** The live sessions. */
+  readonly sessions: SessionManager;
+  /** Page origins allowed to open sessions. */
+  readonly origins: OriginPolicy;
+  /** The loaded manifests by name. */
+  readonly manifests: ReadonlyMap<string, Manifest>;
+  /** Ends every session and stops listening. */
+  close(): Promise<void>;
+}
+
+/** Where the self-contained widget bundle is, to serve it at /widget/. */
+function widgetDir(): string | undefined {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('@ix-playground/widget/package.json');
+    return path.join(path.dirname(pkg), 'dist', 'cdn');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Picks the sandbox driver, refusing unsafe combinations with a clear error. */
+export function createDriver(config: ServerConfig): SandboxDriver {
+  if (config.sandbox === 'host') {
+    if (!isLoopback(config.host)) {
+      throw new SandboxError(`IX_SANDBOX=host gives every visitor a shell on this machine; it only listens on loopback, not on ${config.host}`);
+    }
+    console.warn('[ix-playground] WARNING: IX_SANDBOX=host: shells run UNSANDBOXED on this machine as this user. For local authoring only.');
+    return new HostDriver();
+  }
+  BwrapDriver.check();
+  return new BwrapDriver();
+}
+
+/** Loads the manifests, starts the HTTP server and WebSocket gateway, and listens. */
+export async function startServer(config: ServerConfig, driver: SandboxDriver = createDriver(config)): Promise<PlaygroundServer> {
+  const manifests = await loadManifests(config.playgrounds);
+  const origins = new OriginPolicy(config.origins ?? []);
+  const sessions = new SessionManager(driver, config);
+  const api = new HttpApi(() => manifests, sessions, origins);
+  const gateway = new Gateway(sessions, origins);
+  const widget = widgetDir();
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+      if (pathname === '/healthz') return sendJson(res, 200, { ok: true, sessions: sessions.size, sandbox: driver.name });
+      if (await api.handle(req, res, pathname)) return;
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: { code: 'method', message: 'method not allowed' } });
+      if (widget && pathname.startsWith('/widget/') && (await serveStatic(widget, pathname.slice('/widget'.length), res))) return;
+      if (config.staticDir && (await serveStatic(config.staticDir, pathname, res))) return;
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('not found');
+    })().catch((error: unknown) => {
+      console.error('[ix-playground]', error);
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: 'internal error' } });
+      else res.destroy();
+    });
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/api/ws') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    gateway.handleUpgrade(req, socket, head);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // The default allowlist is the server's own origins, known only now (the port may have been 0).
+  if (!config.origins) origins.allow(OriginPolicy.ownOrigins(config.host, address.port));
+  return {
+    url: `http://${host}:${address.port}`,
+    sessions,
+    origins,
+    manifests,
+    async close() {
+      gateway.close();
+      await sessions.shutdown();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { ErrorCode, PlaygroundError } from './errors.js';
+import type { Manifest } from './manifest-schema.js';
+import type { SandboxDriver } from './sandbox.js';
+import { Session, type SessionOptions } from './session.js';
+
+/** Limits on how many sessions run at once. */
+export interface SessionLimits {
+  /** Sessions on this server. */
+  maxSessions: number;
+  /** Sessions per client address. */
+  maxSessionsPerClient: number;
+}
+
+/** Owns every live session: creates them within limits, finds them by id, ends them all on shutdown. */
+export class SessionManager {
+  #sessions = new Map<string, { session: Session; client: string }>();
+  #pending = 0;
+  #driver: SandboxDriver;
+  #options: SessionOptions & SessionLimits;
+
+  constructor(driver: SandboxDriver, options: SessionOptions & SessionLimits) {
+    this.#driver = driver;
+    this.#options = options;
+  }
+
+  /** Starts a session of `manifest` for a client address. */
+  async create(manifest: Manifest, client: string): Promise<Session> {
+    if (this.#sessions.size + this.#pending >= this.#options.maxSessions) {
+      throw new PlaygroundError(ErrorCode.Limit, `the server is full (${this.#options.maxSessions} sessions); try again later`);
+    }
+    const mine = [...this.#sessions.values()].filter((s) => s.client === client).length;
+    if (mine >= this.#options.maxSessionsPerClient) {
+      throw new PlaygroundError(ErrorCode.Limit, `too many sessions from your address (${this.#options.maxSessionsPerClient})`);
+    }
+    this.#pending++;
+    try {
+      const session = await Session.create(manifest, this.#driver, this.#options);
+      this.#sessions.set(session.id, { session, client });
+      session.on('ended', () => this.#sessions.delete(session.id));
+      return session;
+    } finally {
+      this.#pending--;
+    }
+  }
+
+  /** The live session with this id, if any. */
+  get(id: string): Session | undefined {
+    return this.#sessions.get(id)?.session;
+  }
+
+  /** How many sessions are live. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Ends every session (server shutdown). */
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.#sessions.values()].map(({ session }) => session.end('shutdown')));
+  }
+}
