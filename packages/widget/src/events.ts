@@ -1,0 +1,90 @@
+import type { SessionStatus, TaskState } from '@ix-playground/sdk';
+
+const init = { bubbles: true, composed: true } as const;
+
+/** Detail of `ix-status`. */
+export interface StatusDetail {
+  /** The new status. */
+  status: SessionStatus;
+  /** Why, for `ended` and `error`. */
+  reason?: string;
+}
+
+/** Detail of `ix-task`. */
+export interface TaskDetail {
+  /** Task id from the manifest. */
+  id: string;
+  /** Task title. */
+  title: string;
+  /** New state. */
+  state: TaskState;
+  /** What the check said (first lines of its output), if anything. */
+  message?: string;
+}
+
+/** Detail of `ix-progress`. */
+export interface ProgressDetail {
+  /** Tasks done. */
+  done: number;
+  /** Tasks in all. */
+  total: number;
+}
+
+/** Detail of `ix-complete`. */
+export interface CompleteDetail {
+  /** Tasks in all (all done). */
+  total: number;
+}
+
+/** Detail of `ix-error`. */
+export interface ErrorDetail {
+  /** Stable error code (see the SDK's ErrorCode). */
+  code: string;
+  /** Human-readable message. */
+  message: string;
+}
+
+/** `ix-status`: the element's status changed. */
+export class IxStatusEvent extends CustomEvent<StatusDetail> {
+  constructor(detail: StatusDetail) {
+    super('ix-status', { ...init, detail });
+  }
+}
+
+/** `ix-task`: a task changed state. */
+export class IxTaskEvent extends CustomEvent<TaskDetail> {
+  constructor(detail: TaskDetail) {
+    super('ix-task', { ...init, detail });
+  }
+}
+
+/** `ix-progress`: progress over all tasks changed. */
+export class IxProgressEvent extends CustomEvent<ProgressDetail> {
+  constructor(detail: ProgressDetail) {
+    super('ix-progress', { ...init, detail });
+  }
+}
+
+/** `ix-complete`: every task is done. */
+export class IxCompleteEvent extends CustomEvent<CompleteDetail> {
+  constructor(detail: CompleteDetail) {
+    super('ix-complete', { ...init, detail });
+  }
+}
+
+/** `ix-error`: something went wrong; `code` says what. */
+export class IxErrorEvent extends CustomEvent<ErrorDetail> {
+  constructor(detail: ErrorDetail) {
+    super('ix-error', { ...init, detail });
+  }
+}
+
+declare global {
+  interface HTMLElementEventMap {
+    'ix-status': IxStatusEvent;
+    'ix-task': IxTaskEvent;
+    'ix-progress': IxProgressEvent;
+    'ix-complete': IxCompleteEvent;
+    'ix-error': IxErrorEvent;
+  }
+}
