@@ -194,6 +194,7 @@ export class IxPlayground extends LitElement {
     if (this.#booting || this.#session) return;
     this.#booting = true;
     this.#completed = false;
+    await this.updateComplete; // boot may be called from an update; change status after it
     try {
       if (!this.playground) throw new PlaygroundError(ErrorCode.BadRequest, 'set the playground attribute to the name of a playground');
       if (this.protocol !== 'ix') throw new PlaygroundError(ErrorCode.BadRequest, `protocol="${this.protocol}" is not supported yet; use "ix"`);

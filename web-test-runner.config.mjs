@@ -1,0 +1,58 @@
+// Browser tests: Debian's headless Chromium, TypeScript through esbuild, and a real playground
+// server (bwrap sandboxes) started in this process so tests can reach real shells.
+import net from 'node:net';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { startServer, configFromEnv } from './packages/server/dist/index.js';
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+const port = await freePort();
+let playgroundServer;
+
+/** Starts the playground server with the test page's origin allowed, and tells pages its URL. */
+const playgroundServerPlugin = {
+  name: 'ix-playground-server',
+  async serverStart() {
+    playgroundServer = await startServer({
+      ...configFromEnv({}),
+      port: 0,
+      staticDir: '',
+      origins: [`http://localhost:${port}`, `http://127.0.0.1:${port}`],
+      maxSessionsPerClient: 50,
+      graceMs: 30_000,
+    });
+  },
+  async serverStop() {
+    await playgroundServer?.close();
+  },
+  serve(context) {
+    if (context.path === '/__ix/server') return { body: JSON.stringify({ url: playgroundServer.url }), type: 'json' };
+    if (context.path === '/__ix/sessions') return { body: JSON.stringify({ count: playgroundServer.sessions.size }), type: 'json' };
+    return undefined;
+  },
+};
+
+export default {
+  files: ['packages/widget/src/**/*.test.ts'],
+  nodeResolve: { exportConditions: ['browser', 'development'] },
+  port,
+  concurrency: 1,
+  testFramework: { config: { timeout: 20_000 } },
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: 'packages/widget/tsconfig.json' }), playgroundServerPlugin],
+  browsers: [
+    chromeLauncher({
+      launchOptions: {
+        executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
+        headless: true,
+        args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      },
+    }),
+  ],
+};
