@@ -135,6 +135,11 @@ const serverSchema = v.variant('type', [
     reason: v.picklist(['exited', 'expired', 'shutdown', 'kicked', 'error']),
   }),
   v.object({ type: v.literal('error'), code: v.string(), message: v.string() }),
+  v.object({
+    type: v.literal('notice'),
+    level: v.picklist(['info', 'warning', 'error']),
+    message: v.pipe(v.string(), v.maxLength(4000)),
+  }),
   v.object({ type: v.literal('ping'), t: v.number() }),
   v.object({ type: v.literal('pong'), t: v.number() }),
 ]);

@@ -47,6 +47,8 @@ export interface SessionEvents {
   tasks(tasks: TaskInfo[]): void;
   /** Progress over all tasks. */
   progress(progress: { done: number; total: number }): void;
+  /** A message for the person at the page (for example: the manifest was reloaded, or is invalid). */
+  notice(notice: { level: 'info' | 'warning' | 'error'; message: string }): void;
   /** The session ended for good. */
   ended(reason: EndReason): void;
   /** Something went wrong; the session may still be usable unless status is `error`. */
@@ -283,6 +285,9 @@ export class Session {
         break;
       case 'error':
         this.#emitter.emit('error', new PlaygroundError(message.code as ErrorCode, message.message));
+        break;
+      case 'notice':
+        this.#emitter.emit('notice', { level: message.level, message: message.message });
         break;
       case 'ping':
         this.#send({ type: 'pong', t: message.t });
