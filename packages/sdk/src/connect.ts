@@ -1,4 +1,5 @@
 import { ErrorCode, PlaygroundError } from './errors.js';
+import type { BackoffOptions } from './backoff.js';
 import type { AttachMode } from './protocol.js';
 import { Session } from './session.js';
 import type { WebSocketConstructor } from './websocket.js';
@@ -17,14 +18,20 @@ export interface ConnectOptions {
   WebSocket?: WebSocketConstructor;
   /** fetch implementation; defaults to `globalThis.fetch`. */
   fetch?: typeof fetch;
+  /** Reconnect with backoff after a lost connection (default on); `false` turns it off. */
+  reconnect?: BackoffOptions | false;
+  /** Acknowledge output yourself with `session.ack()` once rendered (see {@link Session}). */
+  manualAck?: boolean;
 }
 
 /** What the server answers to a session request. */
 export interface SessionTicket {
   /** Session id. */
   id: string;
-  /** Secret token to attach with. */
+  /** Secret token to attach with (read-write). */
   token: string;
+  /** Token that only attaches read-only, to share with spectators (absent when resuming). */
+  spectatorToken?: string;
 }
 
 /** Builds the gateway's WebSocket URL from the server's HTTP base URL. */
@@ -59,7 +66,7 @@ export async function createSession(server: string, playground: string, fetchImp
   } catch (cause) {
     throw new PlaygroundError(ErrorCode.Network, `cannot reach the playground server at ${server}`, { cause });
   }
-  let body: { id?: unknown; token?: unknown; error?: { code?: string; message?: string } };
+  let body: { id?: unknown; token?: unknown; spectatorToken?: unknown; error?: { code?: string; message?: string } };
   try {
     body = (await response.json()) as typeof body;
   } catch (cause) {
@@ -72,7 +79,7 @@ export async function createSession(server: string, playground: string, fetchImp
   if (typeof body.id !== 'string' || typeof body.token !== 'string') {
     throw new PlaygroundError(ErrorCode.Protocol, 'the server answered without a session id and token');
   }
-  return { id: body.id, token: body.token };
+  return { id: body.id, token: body.token, ...(typeof body.spectatorToken === 'string' ? { spectatorToken: body.spectatorToken } : {}) };
 }
 
 /**
@@ -91,6 +98,8 @@ export async function connect(options: ConnectOptions): Promise<Session> {
     token: ticket.token,
     mode: options.mode,
     WebSocket: options.WebSocket,
+    reconnect: options.reconnect,
+    manualAck: options.manualAck,
   });
   await session.open();
   return session;

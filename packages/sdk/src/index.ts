@@ -5,9 +5,11 @@
 export { connect, createSession, gatewayUrl, type ConnectOptions, type SessionTicket } from './connect.js';
 export { Session, type SessionEvents, type SessionOptions, type SessionStatus, type OutputEvent } from './session.js';
 export { ErrorCode, PlaygroundError } from './errors.js';
+export { backoffDelay, type BackoffOptions } from './backoff.js';
 export {
   PROTOCOL,
   CloseCode,
+  RETRYABLE_CLOSE_CODES,
   type AttachMode,
   type EndReason,
   type TaskInfo,

@@ -52,6 +52,8 @@ export const CloseCode = {
   Timeout: 4408,
   /** A limit was exceeded (frame size, input rate, clients per session). */
   Limit: 4429,
+  /** The client fell too far behind; it should reconnect and resume (it will get a snapshot). */
+  Lagging: 4503,
   /** The server failed. */
   Internal: 4500,
 } as const;
@@ -61,6 +63,9 @@ export type EndReason = 'exited' | 'expired' | 'shutdown' | 'kicked' | 'error';
 
 /** Task states, in the order a task usually moves through them. */
 export type TaskState = 'blocked' | 'pending' | 'running' | 'done' | 'failed';
+
+/** Close codes after which a client should reconnect and resume; every other code is final. */
+export const RETRYABLE_CLOSE_CODES: readonly number[] = [1001, 1005, 1006, 1011, 1012, 1013, 4408, 4500, 4503];
 
 /** How a client is attached: read-write, or a read-only spectator. */
 export type AttachMode = 'rw' | 'ro';

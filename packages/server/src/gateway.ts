@@ -5,17 +5,16 @@ import {
   CloseCode,
   ErrorCode,
   MAX_FRAME_BYTES,
-  OUTPUT_HEADER_BYTES,
   PROTOCOL,
   PlaygroundError,
   decodeClientMessage,
   decodeInput,
   encodeMessage,
-  encodeOutput,
   type AttachMode,
   type ClientMessage,
   type ServerMessage,
 } from '@ix-playground/sdk/protocol';
+import { ClientStream } from './client-stream.js';
 import type { OriginPolicy } from './origin-policy.js';
 import type { Session } from './session.js';
 import type { SessionManager } from './session-manager.js';
@@ -25,8 +24,15 @@ import type { Terminal } from './terminal.js';
 const ATTACH_TIMEOUT_MS = 10_000;
 /** Server-side WebSocket ping period; a client that misses two is dropped. */
 const HEARTBEAT_MS = 15_000;
-/** The largest payload per output frame. */
-const CHUNK = MAX_FRAME_BYTES - OUTPUT_HEADER_BYTES;
+
+/** One socket attached to one session. */
+interface Attachment {
+  session: Session;
+  mode: AttachMode;
+  /** Output streams to this client, by terminal id. */
+  streams: Map<number, ClientStream>;
+  cleanup: () => void;
+}
 
 function refuse(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
@@ -90,7 +96,7 @@ export class Gateway {
       send({ type: 'error', code: error.code, message: error.message });
       ws.close(code, error.message.slice(0, 120));
     };
-    let attached: { session: Session; mode: AttachMode; cleanup: () => void } | undefined;
+    let attached: Attachment | undefined;
     const attachTimer = setTimeout(() => fail(CloseCode.ProtocolError, new PlaygroundError(ErrorCode.Protocol, 'no attach message in time')), ATTACH_TIMEOUT_MS);
 
     ws.on('message', (raw: RawData, isBinary: boolean) => {
@@ -116,7 +122,7 @@ export class Gateway {
         if (message.type === 'ping') return send({ type: 'pong', t: message.t });
         if (message.type === 'pong') return;
         if (!attached) throw new PlaygroundError(ErrorCode.Protocol, 'attach first');
-        this.#control(attached.session, attached.mode, message, send);
+        this.#control(attached, message, send);
       } catch (error) {
         const err = error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Internal, String(error));
         fail(err.code === ErrorCode.Protocol ? CloseCode.ProtocolError : CloseCode.Internal, err);
@@ -134,17 +140,19 @@ export class Gateway {
     message: Extract<ClientMessage, { type: 'attach' }>,
     send: (m: ServerMessage) => void,
     fail: (code: number, e: PlaygroundError) => void,
-  ): { session: Session; mode: AttachMode; cleanup: () => void } | undefined {
+  ): Attachment | undefined {
     const session = this.#sessions.get(message.session);
     if (!session || session.endReason) {
       fail(CloseCode.NotFound, new PlaygroundError(ErrorCode.SessionNotFound, 'no such session (it may have ended or expired)'));
       return undefined;
     }
-    if (!session.verifyToken(message.token)) {
+    const granted = session.verifyToken(message.token);
+    if (!granted) {
       fail(CloseCode.Unauthorized, new PlaygroundError(ErrorCode.Unauthorized, 'wrong session token'));
       return undefined;
     }
-    const mode = message.mode ?? 'rw';
+    // A spectator token only ever gives read-only access, whatever the client asks for.
+    const mode: AttachMode = granted === 'ro' || message.mode === 'ro' ? 'ro' : 'rw';
     const resume = new Map((message.resume ?? []).map((r) => [r.terminal, r.offset]));
     send({
       type: 'welcome',
@@ -156,10 +164,14 @@ export class Gateway {
       tasks: session.runner.tasks,
     });
     const unsubscribe: (() => void)[] = [];
+    const streams = new Map<number, ClientStream>();
     const stream = (terminal: Terminal) => {
-      replay(ws, terminal, resume.get(terminal.id) ?? 0);
-      unsubscribe.push(terminal.on('output', (offset, data) => sendOutput(ws, terminal.id, offset, data)));
-      if (terminal.exitCode !== undefined) send({ type: 'exit', terminal: terminal.id, code: terminal.exitCode });
+      const out = new ClientStream(ws, terminal, { flowControl: mode === 'rw' });
+      streams.set(terminal.id, out);
+      unsubscribe.push(() => out.dispose());
+      void out.start(resume.get(terminal.id) ?? 0).then(() => {
+        if (terminal.exitCode !== undefined) send({ type: 'exit', terminal: terminal.id, code: terminal.exitCode });
+      });
     };
     for (const terminal of session.terminals.values()) stream(terminal);
     unsubscribe.push(
@@ -172,6 +184,11 @@ export class Gateway {
         send({ type: 'task', task });
         send({ type: 'progress', ...session.runner.progress });
       }),
+      session.on('tasks', (tasks) => {
+        send({ type: 'tasks', tasks });
+        send({ type: 'progress', ...session.runner.progress });
+      }),
+      session.on('notice', (level, message) => send({ type: 'notice', level, message: message.slice(0, 4000) })),
       session.on('ended', (reason) => {
         send({ type: 'ended', reason });
         const code = { exited: CloseCode.Ended, expired: CloseCode.Expired, shutdown: CloseCode.Shutdown, kicked: CloseCode.Kicked, error: CloseCode.Internal }[reason];
@@ -183,6 +200,7 @@ export class Gateway {
     return {
       session,
       mode,
+      streams,
       cleanup: () => {
         for (const u of unsubscribe) u();
         session.detachClient();
@@ -190,15 +208,17 @@ export class Gateway {
     };
   }
 
-  #control(session: Session, mode: AttachMode, message: ClientMessage, send: (m: ServerMessage) => void): void {
+  #control(attached: Attachment, message: ClientMessage, send: (m: ServerMessage) => void): void {
+    const { session, mode } = attached;
     switch (message.type) {
       case 'resize':
         if (mode === 'rw') session.terminals.get(message.terminal)?.resize(message.cols, message.rows);
         break;
       case 'ack':
-        break; // v1 servers accept acks; flow control uses them (docs/protocol.md)
+        attached.streams.get(message.terminal)?.ack(message.offset);
+        break;
       case 'run-checks':
-        void session.runner.run();
+        void session.runner.run({ announce: true });
         break;
       case 'open':
         if (mode !== 'rw') return send({ type: 'error', code: ErrorCode.ReadOnly, message: 'read-only clients cannot open terminals' });
@@ -215,18 +235,4 @@ function toBytes(raw: RawData): Buffer {
   if (Buffer.isBuffer(raw)) return raw;
   if (Array.isArray(raw)) return Buffer.concat(raw);
   return Buffer.from(raw as ArrayBuffer);
-}
-
-function sendOutput(ws: WebSocket, terminal: number, offset: number, data: Uint8Array): void {
-  if (ws.readyState !== ws.OPEN) return;
-  for (let at = 0; at < data.byteLength; at += CHUNK) {
-    ws.send(encodeOutput(terminal, offset + at, data.subarray(at, at + CHUNK)));
-  }
-}
-
-/** Sends what the client has not seen yet; from the oldest byte still held if it missed more. */
-function replay(ws: WebSocket, terminal: Terminal, from: number): void {
-  const start = Math.min(Math.max(from, terminal.start), terminal.end);
-  const data = terminal.since(start);
-  if (data && data.byteLength) sendOutput(ws, terminal.id, start, data);
 }

@@ -80,7 +80,7 @@ export class HttpApi {
         const manifest = this.#manifests().get(name);
         if (!manifest) throw new PlaygroundError(ErrorCode.PlaygroundNotFound, `no playground named "${name.slice(0, 64)}"`);
         const session = await this.#sessions.create(manifest, req.socket.remoteAddress ?? 'unknown');
-        sendJson(res, 201, { id: session.id, token: session.token }, cors);
+        sendJson(res, 201, { id: session.id, token: session.token, spectatorToken: session.spectatorToken }, cors);
         return true;
       }
       sendJson(res, 404, { error: { code: 'not-found', message: `no API route ${req.method} ${pathname}` } }, cors);

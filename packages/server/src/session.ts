@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createNanoEvents } from 'nanoevents';
-import type { EndReason, TaskInfo, TerminalInfo } from '@ix-playground/sdk/protocol';
+import type { AttachMode, EndReason, TaskInfo, TerminalInfo } from '@ix-playground/sdk/protocol';
 import type { Manifest } from './manifest-schema.js';
 import type { Sandbox, SandboxDriver } from './sandbox.js';
 import { TaskRunner } from './task-runner.js';
@@ -14,6 +14,10 @@ export interface SessionEvents {
   exit(terminal: number, code: number | null): void;
   /** A task changed. */
   task(task: TaskInfo): void;
+  /** The task list was replaced (manifest hot reload). */
+  tasks(tasks: TaskInfo[]): void;
+  /** A message for the people at the page (for example: the manifest was reloaded, or is invalid). */
+  notice(level: 'info' | 'warning' | 'error', message: string): void;
   /** The session ended; its sandbox is being torn down. */
   ended(reason: EndReason): void;
 }
@@ -41,7 +45,9 @@ function digest(text: string): Buffer {
 export class Session {
   readonly id = randomBytes(12).toString('base64url');
   readonly token = randomBytes(24).toString('base64url');
-  readonly manifest: Manifest;
+  /** A second token that only ever attaches read-only (for an instructor or a live demo). */
+  readonly spectatorToken = randomBytes(24).toString('base64url');
+  #manifest: Manifest;
   readonly terminals = new Map<number, Terminal>();
   readonly runner: TaskRunner;
   endReason: EndReason | undefined;
@@ -52,15 +58,18 @@ export class Session {
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #lifeTimer: ReturnType<typeof setTimeout>;
   #tokenDigest: Buffer;
+  #spectatorDigest: Buffer;
   #nextTerminal = 0;
 
   private constructor(manifest: Manifest, sandbox: Sandbox, options: SessionOptions) {
-    this.manifest = manifest;
+    this.#manifest = manifest;
     this.#sandbox = sandbox;
     this.#options = options;
     this.#tokenDigest = digest(this.token);
+    this.#spectatorDigest = digest(this.spectatorToken);
     this.runner = new TaskRunner(manifest.tasks, { exec: (s, t) => sandbox.exec(s, t), intervalMs: options.checkIntervalMs });
     this.runner.on('task', (task) => this.#events.emit('task', task));
+    this.runner.on('tasks', (tasks) => this.#events.emit('tasks', tasks));
     this.#lifeTimer = setTimeout(() => void this.end('expired'), manifest.limits.time);
     this.#lifeTimer.unref?.();
     this.#startGrace();
@@ -87,14 +96,37 @@ export class Session {
     return session;
   }
 
+  /** The playground's manifest; a hot reload replaces it (see {@link replaceManifest}). */
+  get manifest(): Manifest {
+    return this.#manifest;
+  }
+
+  /**
+   * Hot reload: new titles, hints and tasks for this live session, without touching its sandbox or
+   * shells (limits, files, init and terminals only apply to new sessions). Done tasks stay done.
+   */
+  replaceManifest(manifest: Manifest): void {
+    if (this.endReason) return;
+    this.#manifest = manifest;
+    this.runner.replaceTasks(manifest.tasks);
+  }
+
+  /** Shows a message to every client of this session. */
+  notify(level: 'info' | 'warning' | 'error', message: string): void {
+    if (!this.endReason) this.#events.emit('notice', level, message);
+  }
+
   /** Subscribes to an event; returns an unsubscribe function. */
   on<E extends keyof SessionEvents>(event: E, callback: SessionEvents[E]): () => void {
     return this.#events.on(event, callback);
   }
 
-  /** Constant-time check of a client's token. */
-  verifyToken(token: string): boolean {
-    return timingSafeEqual(digest(token), this.#tokenDigest);
+  /** Constant-time check of a client's token: the access it grants, or undefined. */
+  verifyToken(token: string): AttachMode | undefined {
+    const given = digest(token);
+    if (timingSafeEqual(given, this.#tokenDigest)) return 'rw';
+    if (timingSafeEqual(given, this.#spectatorDigest)) return 'ro';
+    return undefined;
   }
 
   /** What clients are told about the terminals. */

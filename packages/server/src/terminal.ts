@@ -1,6 +1,7 @@
 import { createNanoEvents } from 'nanoevents';
 import type { IPty } from 'node-pty';
 import { RingBuffer } from './ring-buffer.js';
+import { ScreenMirror } from './screen-mirror.js';
 
 /** Events of a server-side terminal. */
 export interface TerminalEvents {
@@ -10,9 +11,13 @@ export interface TerminalEvents {
   exit(code: number | null): void;
 }
 
+/** How often a paused terminal checks whether its process has exited (and must be drained). */
+const EXIT_POLL_MS = 20;
+
 /**
- * One pty in a session: its output stream with absolute byte offsets and a bounded replay
- * buffer, so a client that reconnects can be sent exactly what it missed.
+ * One pty in a session: its output stream with absolute byte offsets, a bounded replay buffer
+ * and a screen mirror for clients that come back after the buffer moved on, and flow control:
+ * while any client holds it, the pty is not read, so a flood waits in the kernel, not in memory.
  */
 export class Terminal {
   readonly id: number;
@@ -23,7 +28,11 @@ export class Terminal {
   exitCode: number | null | undefined;
   #pty: IPty;
   #buffer: RingBuffer;
+  #mirror: ScreenMirror;
   #events = createNanoEvents<TerminalEvents>();
+  #holds = new Set<object>();
+  #exitPoll: ReturnType<typeof setInterval> | undefined;
+  #draining = false;
 
   constructor(options: { id: number; name: string; pty: IPty; cols: number; rows: number; replayBytes: number }) {
     this.id = options.id;
@@ -32,16 +41,21 @@ export class Terminal {
     this.rows = options.rows;
     this.#pty = options.pty;
     this.#buffer = new RingBuffer(options.replayBytes);
+    this.#mirror = new ScreenMirror(options.cols, options.rows);
     this.#pty.onData((chunk) => {
       const data = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
       const offset = this.#buffer.end;
       this.#buffer.append(data);
+      this.#mirror.write(data, offset + data.byteLength);
       this.#events.emit('output', offset, data);
     });
     // node-pty emits exit only after the pty has been read to EOF, so no output tail is lost.
     this.#pty.onExit(({ exitCode, signal }) => {
       this.exitCode = signal ? null : exitCode;
+      this.#holds.clear();
+      clearInterval(this.#exitPoll);
       this.#events.emit('exit', this.exitCode);
+      this.#mirror.dispose();
     });
   }
 
@@ -65,6 +79,21 @@ export class Terminal {
     return this.#buffer.since(offset);
   }
 
+  /** The current screen as escape sequences, and the offset the stream continues from. */
+  snapshot(): Promise<{ offset: number; data: string }> {
+    return this.#mirror.snapshot();
+  }
+
+  /** The visible screen as text (what a client rendering the whole stream should show). */
+  screenText(): Promise<string> {
+    return this.#mirror.screenText();
+  }
+
+  /** True while reading is paused by flow control. */
+  get paused(): boolean {
+    return this.#holds.size > 0;
+  }
+
   /** Types into the pty. */
   write(data: Uint8Array): void {
     if (this.exitCode !== undefined) return;
@@ -77,25 +106,54 @@ export class Terminal {
     this.cols = cols;
     this.rows = rows;
     this.#pty.resize(cols, rows);
+    this.#mirror.resize(cols, rows);
   }
 
-  /** Stops reading the pty (flow control). */
-  pause(): void {
+  /** A client asks to stop reading (it has too much unacknowledged output). */
+  hold(client: object): void {
+    if (this.exitCode !== undefined || this.#draining || this.#holds.has(client)) return;
+    this.#holds.add(client);
+    if (this.#holds.size > 1) return;
     this.#pty.pause();
+    // node-pty gives a paused pty 200 ms to drain after its process exits, then drops the rest:
+    // resume as soon as the process is gone so the tail of the output is never lost.
+    this.#exitPoll = setInterval(() => {
+      if (processAlive(this.#pty.pid)) return;
+      this.#draining = true; // never pause again: read to EOF
+      this.#resumeNow();
+    }, EXIT_POLL_MS);
   }
 
-  /** Resumes reading the pty. */
-  resume(): void {
+  /** A client no longer needs reading paused. */
+  release(client: object): void {
+    if (!this.#holds.delete(client) || this.#holds.size) return;
+    this.#resumeNow();
+  }
+
+  #resumeNow(): void {
+    this.#holds.clear();
+    clearInterval(this.#exitPoll);
+    this.#exitPoll = undefined;
     this.#pty.resume();
   }
 
   /** Kills the process. */
   kill(): void {
     if (this.exitCode !== undefined) return;
+    this.#resumeNow();
     try {
       this.#pty.kill('SIGKILL');
     } catch {
       // already gone
     }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -6,7 +6,8 @@ export const playgroundStyles = [
   unsafeCSS(xtermCss),
   css`
     :host {
-      display: block;
+      display: flex;
+      flex-direction: column;
       position: relative;
       height: var(--ix-playground-height, 360px);
       background: var(--ix-playground-bg, #1e1e1e);
@@ -16,8 +17,34 @@ export const playgroundStyles = [
       font-family: system-ui, sans-serif;
     }
     .terminal {
+      position: relative;
+      flex: 1;
+      min-height: 0;
+      margin: var(--ix-playground-padding, 8px);
+    }
+    .screen {
       position: absolute;
-      inset: var(--ix-playground-padding, 8px);
+      inset: 0;
+    }
+    .screen[hidden] {
+      display: none;
+    }
+    .tabs {
+      display: flex;
+      gap: 2px;
+      padding: 4px 6px 0;
+      background: rgb(255 255 255 / 0.06);
+      font-size: 0.8em;
+    }
+    .tabs button {
+      border: none;
+      border-radius: 4px 4px 0 0;
+      padding: 0.25em 0.9em;
+      opacity: 0.7;
+    }
+    .tabs button[aria-selected='true'] {
+      opacity: 1;
+      background: var(--ix-playground-bg, #1e1e1e);
     }
     .overlay {
       position: absolute;

@@ -1,5 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type { Terminal } from '@xterm/xterm';
+import type { FitAddon } from '@xterm/addon-fit';
 import {
   ErrorCode,
   PlaygroundError,
@@ -13,7 +14,14 @@ import {
 import { IxCompleteEvent, IxErrorEvent, IxProgressEvent, IxStatusEvent, IxTaskEvent } from './events.js';
 import { playgroundStyles } from './playground.styles.js';
 import { TicketStore } from './ticket-store.js';
-import { loadXterm } from './xterm-loader.js';
+import { loadXterm, type XtermModules } from './xterm-loader.js';
+
+/** One terminal of the session, shown as a tab. */
+interface Tab {
+  term: Terminal;
+  fit: FitAddon;
+  box: HTMLElement;
+}
 
 /** When the element starts its terminal. */
 export type ConnectMode = 'visible' | 'click' | 'eager';
@@ -21,9 +29,6 @@ export type ConnectMode = 'visible' | 'click' | 'eager';
 /** Status of the element (the SDK's session status, plus `idle` before it boots). */
 export type PlaygroundStatus = SessionStatus;
 
-/** Unacknowledged bytes after which the element acknowledges at once rather than on its timer. */
-const ACK_BYTES = 32 * 1024;
-const ACK_DELAY_MS = 100;
 /** Commands `run()` holds while the session is not ready yet. */
 const MAX_QUEUED_COMMANDS = 32;
 
@@ -46,7 +51,10 @@ const ENDED_TEXT: Record<EndReason, string> = {
  * @event ix-complete - Every task is done: `{ total }`.
  * @event ix-error - Something went wrong: `{ code, message }`.
  *
- * @csspart terminal - The box xterm.js renders into.
+ * @csspart terminal - The area the terminals render into.
+ * @csspart tabs - The tab bar (one tab per terminal of the session).
+ * @csspart tab - One tab button.
+ * @csspart new-tab - The button that opens a new terminal.
  * @csspart overlay - The status overlay (connecting, ended, error).
  *
  * @cssproperty --ix-playground-height - Height of the element (default 360px).
@@ -76,7 +84,9 @@ export class IxPlayground extends LitElement {
 
   #status: PlaygroundStatus = 'idle';
   #message = '';
-  #terminal: Terminal | undefined;
+  #xterm: XtermModules | undefined;
+  #tabs = new Map<number, Tab>();
+  #active = 0;
   #session: Session | undefined;
   #booting = false;
   #completed = false;
@@ -84,13 +94,10 @@ export class IxPlayground extends LitElement {
   #resize: ResizeObserver | undefined;
   #unsubscribe: (() => void)[] = [];
   #queue: string[] = [];
-  #acked = 0;
-  #rendered = 0;
-  #ackTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** The xterm.js Terminal, once booted. */
+  /** The xterm.js Terminal of the active tab, once booted. */
   get terminal(): Terminal | undefined {
-    return this.#terminal;
+    return this.#tabs.get(this.#active)?.term;
   }
 
   /** The SDK session, once connected. */
@@ -106,7 +113,7 @@ export class IxPlayground extends LitElement {
   /** Types a command into the terminal and presses Enter (held until the session is ready). */
   run(command: string): void {
     if (this.#status === 'ready' && this.#session) {
-      this.#session.write(0, command + '\r');
+      this.#session.write(this.#active, command + '\r');
       return;
     }
     if (this.#queue.length >= MAX_QUEUED_COMMANDS) {
@@ -119,14 +126,29 @@ export class IxPlayground extends LitElement {
 
   /** Focuses the terminal. */
   override focus(): void {
-    this.#terminal?.focus();
+    this.terminal?.focus();
+  }
+
+  /** Opens a new tab: another shell on the same machine (same files, same processes). */
+  openTab(): void {
+    this.#session?.openTerminal();
+  }
+
+  /** Shows the tab of terminal `id`. */
+  selectTab(id: number): void {
+    if (!this.#tabs.has(id)) return;
+    this.#active = id;
+    for (const [tid, tab] of this.#tabs) tab.box.hidden = tid !== id;
+    this.#fit(id);
+    this.requestUpdate();
+    this.terminal?.focus();
   }
 
   /** Ends this element's connection and starts a fresh session. */
   restart(): void {
     this.#teardown();
     this.#store().clear();
-    this.#terminal?.reset();
+    this.#disposeTabs();
     void this.#boot();
   }
 
@@ -140,10 +162,7 @@ export class IxPlayground extends LitElement {
     this.#visibility?.disconnect();
     this.#visibility = undefined;
     this.#teardown();
-    this.#resize?.disconnect();
-    this.#resize = undefined;
-    this.#terminal?.dispose();
-    this.#terminal = undefined;
+    this.#disposeTabs();
     this.#setStatus('idle');
   }
 
@@ -170,7 +189,19 @@ export class IxPlayground extends LitElement {
     const showStart = status === 'idle' && this.connect === 'click';
     const showRetry = status === 'ended' || status === 'error';
     const hidden = status === 'ready' || (status === 'idle' && !showStart);
+    const tabs = [...this.#tabs.keys()];
+    const tabBar = this.#tabs.size && this.#session?.grantedMode !== 'ro';
     return html`
+      ${tabBar
+        ? html`<div class="tabs" part="tabs" role="tablist">
+            ${tabs.map(
+              (id) => html`<button role="tab" part="tab" aria-selected=${id === this.#active ? 'true' : 'false'} @click=${() => this.selectTab(id)}>
+                ${this.#session?.terminals.get(id)?.name ?? `shell ${id + 1}`}
+              </button>`,
+            )}
+            <button class="new-tab" part="new-tab" aria-label="Open a new terminal tab" title="New tab" @click=${() => this.openTab()}>+</button>
+          </div>`
+        : nothing}
       <div class="terminal" part="terminal"></div>
       <div class="overlay" part="overlay" role="status" aria-live="polite" ?hidden=${hidden}>
         <div class="message">${this.#message}</div>
@@ -205,7 +236,8 @@ export class IxPlayground extends LitElement {
       const stored = store.load();
       const [xterm, ticket] = await Promise.all([loadXterm(), stored ?? createSession(server, this.playground)]);
       if (!this.isConnected) return;
-      this.#ensureTerminal(xterm);
+      this.#xterm = xterm;
+      this.#tab(0);
       try {
         await this.#attach(url, ticket);
       } catch (error) {
@@ -214,7 +246,8 @@ export class IxPlayground extends LitElement {
         // The remembered session is gone (expired or server restarted): start a new one.
         store.clear();
         this.#teardown();
-        this.#terminal?.reset();
+        this.#disposeTabs();
+        this.#tab(0);
         await this.#attach(url, await createSession(server, this.playground));
       }
       store.save({ id: this.#session!.id, token: this.#session!.token });
@@ -226,9 +259,16 @@ export class IxPlayground extends LitElement {
     }
   }
 
-  #ensureTerminal(xterm: Awaited<ReturnType<typeof loadXterm>>): void {
-    if (this.#terminal) return;
-    const container = this.renderRoot.querySelector('.terminal') as HTMLElement;
+  /** The tab of terminal `id`, made on first use: its own xterm, fitted to the element. */
+  #tab(id: number): Tab {
+    const existing = this.#tabs.get(id);
+    if (existing) return existing;
+    const xterm = this.#xterm as XtermModules;
+    const area = this.renderRoot.querySelector('.terminal') as HTMLElement;
+    const box = document.createElement('div');
+    box.className = 'screen';
+    box.hidden = id !== this.#active;
+    area.append(box);
     const term = new xterm.Terminal({
       cursorBlink: true,
       fontSize: 14,
@@ -238,43 +278,62 @@ export class IxPlayground extends LitElement {
     });
     const fit = new xterm.FitAddon();
     term.loadAddon(fit);
-    term.open(container);
-    fit.fit();
-    term.onData((data) => this.#session?.write(0, data));
-    term.onBinary((data) => this.#session?.write(0, Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff)));
-    term.onResize(({ cols, rows }) => this.#session?.resize(0, cols, rows));
-    this.#resize = new ResizeObserver(() => {
-      try {
-        fit.fit();
-      } catch {
-        // not laid out (display: none): nothing to fit
-      }
-    });
-    this.#resize.observe(container);
-    this.#terminal = term;
+    term.open(box);
+    term.onData((data) => this.#session?.write(id, data));
+    term.onBinary((data) => this.#session?.write(id, Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff)));
+    term.onResize(({ cols, rows }) => this.#session?.resize(id, cols, rows));
+    const tab = { term, fit, box };
+    this.#tabs.set(id, tab);
+    if (!this.#resize) {
+      this.#resize = new ResizeObserver(() => this.#fit(this.#active));
+      this.#resize.observe(area);
+    }
+    this.#fit(id);
+    this.requestUpdate();
+    return tab;
+  }
+
+  #fit(id: number): void {
+    try {
+      this.#tabs.get(id)?.fit.fit();
+    } catch {
+      // not laid out (display: none): nothing to fit
+    }
+  }
+
+  #disposeTabs(): void {
+    this.#resize?.disconnect();
+    this.#resize = undefined;
+    for (const tab of this.#tabs.values()) {
+      tab.term.dispose();
+      tab.box.remove();
+    }
+    this.#tabs.clear();
+    this.#active = 0;
   }
 
   async #attach(url: string, ticket: SessionTicket): Promise<void> {
-    const session = new Session({ url, id: ticket.id, token: ticket.token });
-    const term = this.#terminal!;
+    const session = new Session({ url, id: ticket.id, token: ticket.token, manualAck: true });
     this.#session = session;
-    this.#acked = 0;
-    this.#rendered = 0;
     this.#unsubscribe.push(
       session.on('output', ({ terminal, offset, data }) => {
-        if (terminal !== 0) return;
-        term.write(data, () => this.#ack(offset + data.byteLength));
+        this.#tab(terminal).term.write(data, () => session.ack(terminal, offset + data.byteLength));
       }),
       session.on('snapshot', ({ terminal, data }) => {
-        if (terminal !== 0) return;
+        const { term } = this.#tab(terminal);
         term.reset();
         term.write(data);
       }),
-      session.on('status', (status) => {
-        if (status === 'ready') return; // announced after the size is sent, below
-        if (status !== 'error') this.#setStatus(status);
+      session.on('terminal', ({ id }) => {
+        this.#tab(id);
+        this.selectTab(id);
       }),
-      session.on('ended', (reason) => this.#setStatus('ended', `${ENDED_TEXT[reason]}`, reason)),
+      session.on('reconnecting', ({ attempt }) => this.#setStatus('reconnecting', `Connection lost. Reconnecting (attempt ${attempt})…`)),
+      session.on('status', (status) => {
+        if (status === 'ready' && this.#status === 'reconnecting') this.#setStatus('ready', '');
+        else if (status === 'connecting' || status === 'idle') this.#setStatus(status);
+      }),
+      session.on('ended', (reason) => this.#setStatus('ended', ENDED_TEXT[reason], reason)),
       session.on('error', (error) => this.#error(error, session.status !== 'error')),
       session.on('task', (task) => {
         this.dispatchEvent(new IxTaskEvent({ id: task.id, title: task.title, state: task.state, ...(task.message ? { message: task.message } : {}) }));
@@ -288,29 +347,15 @@ export class IxPlayground extends LitElement {
       }),
     );
     await session.open();
-    session.resize(0, term.cols, term.rows);
-    this.#setStatus('ready', '');
-    for (const command of this.#queue.splice(0)) session.write(0, command + '\r');
-  }
-
-  #ack(end: number): void {
-    this.#rendered = end;
-    if (this.#rendered - this.#acked >= ACK_BYTES) this.#flushAck();
-    else this.#ackTimer ??= setTimeout(() => this.#flushAck(), ACK_DELAY_MS);
-  }
-
-  #flushAck(): void {
-    clearTimeout(this.#ackTimer);
-    this.#ackTimer = undefined;
-    if (this.#rendered > this.#acked) {
-      this.#acked = this.#rendered;
-      this.#session?.ack(0, this.#acked);
+    for (const id of session.terminals.keys()) {
+      const { term } = this.#tab(id);
+      session.resize(id, term.cols, term.rows);
     }
+    this.#setStatus('ready', '');
+    for (const command of this.#queue.splice(0)) session.write(this.#active, command + '\r');
   }
 
   #teardown(): void {
-    clearTimeout(this.#ackTimer);
-    this.#ackTimer = undefined;
     for (const u of this.#unsubscribe.splice(0)) u();
     this.#session?.close();
     this.#session = undefined;
