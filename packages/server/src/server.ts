@@ -9,11 +9,13 @@ import { Gateway } from './gateway.js';
 import { HostDriver } from './host-driver.js';
 import { HttpApi, sendJson } from './http-api.js';
 import { loadManifests } from './manifest.js';
+import { ManifestWatcher } from './manifest-watcher.js';
 import type { Manifest } from './manifest-schema.js';
 import { OriginPolicy } from './origin-policy.js';
 import type { SandboxDriver } from './sandbox.js';
 import { SessionManager } from './session-manager.js';
 import { serveStatic } from './static-files.js';
+import { WebhookSender, sendTaskEvents } from './webhook.js';
 
 /** A running reference server. */
 export interface PlaygroundServer {
@@ -57,6 +59,8 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   const manifests = await loadManifests(config.playgrounds);
   const origins = new OriginPolicy(config.origins ?? []);
   const sessions = new SessionManager(driver, config);
+  const webhooks = config.webhook ? new WebhookSender(config.webhook) : undefined;
+  if (webhooks) sessions.onCreated((session) => sendTaskEvents(webhooks, session));
   const api = new HttpApi(() => manifests, sessions, origins);
   const gateway = new Gateway(sessions, origins);
   const widget = widgetDir();
@@ -89,6 +93,7 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
     server.listen(config.port, config.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
+  const watcher = config.watch !== false ? new ManifestWatcher(config.playgrounds, manifests, sessions) : undefined;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   // The default allowlist is the server's own origins, known only now (the port may have been 0).
   if (!config.origins) origins.allow(OriginPolicy.ownOrigins(config.host, address.port));
@@ -98,10 +103,13 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
     origins,
     manifests,
     async close() {
+      watcher?.close();
       gateway.close();
       await sessions.shutdown();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await webhooks?.close(2000);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await closed;
     },
   };
 }
