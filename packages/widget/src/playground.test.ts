@@ -96,6 +96,24 @@ describe('<ix-playground>', () => {
     expect(el.shadowRoot!.querySelector('.overlay')!.textContent).to.contain('The shell exited.');
   });
 
+  it('opens tabs that share one machine', async () => {
+    const el = mount({ server: serverUrl, playground: 'hello', connect: 'eager' });
+    await until(() => el.status === 'ready', 'ready');
+    const first = el.terminal;
+    el.openTab();
+    await until(() => el.terminal !== first && el.terminal !== undefined, 'the second tab to become active');
+    await el.updateComplete;
+    const tabs = el.shadowRoot!.querySelectorAll('[role="tab"]');
+    expect(tabs.length).to.equal(2);
+    expect(tabs[1]!.getAttribute('aria-selected')).to.equal('true');
+    el.run('touch ~/made-in-tab-two');
+    await until(() => /\$ touch ~\/made-in-tab-two/.test(bufferText(el)), 'the command in tab two');
+    (tabs[0] as HTMLButtonElement).click();
+    await until(() => el.terminal === first, 'tab one to be active again');
+    el.run('ls ~/made-in-tab-two && echo same-""machine');
+    await until(() => /^same-machine$/m.test(bufferText(el)), 'the file to be visible from tab one');
+  });
+
   it('shows a clear error for a playground the server does not have', async () => {
     const errors: string[] = [];
     const el = mount({ server: serverUrl, playground: 'no-such-lab', connect: 'eager' });
