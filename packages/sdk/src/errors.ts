@@ -28,6 +28,10 @@ export const ErrorCode = {
   Ended: 'ended',
   /** Read-only clients may not send input. */
   ReadOnly: 'read-only',
+  /** No such HTTP route. */
+  NotFound: 'not-found',
+  /** The HTTP method is not allowed on that route. */
+  MethodNotAllowed: 'method-not-allowed',
   /** Something went wrong on the server that is not the client's fault. */
   Internal: 'internal',
 } as const;

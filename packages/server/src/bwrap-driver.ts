@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as pty from 'node-pty';
 import { SandboxError } from './errors.js';
 import { execProcess } from './exec-process.js';
+import { drainOnExit } from './pty-drain.js';
 import { seedFiles } from './seed-files.js';
 import { learnerEnv, type ExecResult, type Sandbox, type SandboxDriver, type SandboxSpec } from './sandbox.js';
 
@@ -22,6 +23,11 @@ export interface BwrapDriverOptions {
   uidBase?: number;
   /** How many host uids to cycle through (default 60000). */
   uidCount?: number;
+  /**
+   * Let manifests with `network: true` reach the network (default false). Such sandboxes share
+   * the host's network namespace, services on the host's loopback included: trusted manifests only.
+   */
+  allowNetwork?: boolean;
 }
 
 /** The path of a program on PATH, or undefined. */
@@ -47,11 +53,13 @@ export class BwrapDriver implements SandboxDriver {
   #nextUid = 0;
   #uidsInUse = new Set<number>();
   #root = process.getuid?.() === 0;
+  #allowNetwork: boolean;
 
   constructor(options: BwrapDriverOptions = {}) {
     this.#stateDir = options.stateDir ?? os.tmpdir();
     this.#uidBase = options.uidBase ?? 200_000;
     this.#uidCount = options.uidCount ?? 60_000;
+    this.#allowNetwork = options.allowNetwork ?? false;
   }
 
   /** Throws a {@link SandboxError} naming what to install if this host cannot run bwrap sandboxes. */
@@ -68,6 +76,11 @@ export class BwrapDriver implements SandboxDriver {
   }
 
   async create(spec: SandboxSpec): Promise<Sandbox> {
+    if (spec.limits.network && !this.#allowNetwork) {
+      throw new SandboxError(
+        'this playground asks for network access, which this server does not allow: set IX_ALLOW_NETWORK=1 only if you trust its manifests (the sandbox then shares the host network, loopback services included)',
+      );
+    }
     const uid = this.#root ? this.#allocateUid() : (process.getuid?.() ?? 0);
     let dir: string | undefined;
     try {
@@ -217,6 +230,7 @@ class BwrapSandbox implements Sandbox {
       env: learnerEnv(HOME, USER),
       encoding: null,
     });
+    drainOnExit(term);
     this.#ptys.add(term);
     term.onExit(() => this.#ptys.delete(term));
     return term;

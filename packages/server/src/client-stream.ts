@@ -6,6 +6,8 @@ import type { Terminal } from './terminal.js';
 export const HIGH_WATER = 256 * 1024;
 /** Unacknowledged bytes under which a client lets the pty run again. */
 export const LOW_WATER = 64 * 1024;
+/** Unacknowledged (or unsent) bytes past which a client that does not hold the pty is dropped. */
+const LAG_LIMIT = HIGH_WATER * 4;
 /** The largest payload per output frame. */
 const CHUNK = MAX_FRAME_BYTES - OUTPUT_HEADER_BYTES;
 /** Snapshot attempts when output outruns the replay buffer while a snapshot is being made. */
@@ -21,6 +23,8 @@ export class ClientStream {
   #ws: WebSocket;
   #terminal: Terminal;
   #flowControl: boolean;
+  /** Flow control starts with the client's first ack: a client that never acks must not stall the shell. */
+  #acking = false;
   #sent = 0;
   #acked = 0;
   #live = false;
@@ -65,6 +69,7 @@ export class ClientStream {
   ack(offset: number): void {
     if (offset <= this.#acked || offset > this.#sent) return;
     this.#acked = offset;
+    this.#acking = true;
     if (this.#flowControl && this.#sent - this.#acked < LOW_WATER) this.#terminal.release(this);
   }
 
@@ -85,9 +90,11 @@ export class ClientStream {
     }
     this.#sent = end;
     const unacked = this.#sent - this.#acked;
-    if (this.#flowControl) {
+    if (this.#flowControl && this.#acking) {
       if (unacked >= HIGH_WATER) this.#terminal.hold(this);
-    } else if (unacked > HIGH_WATER * 4) {
+    } else if ((this.#acking && unacked > LAG_LIMIT) || this.#ws.bufferedAmount > LAG_LIMIT) {
+      // A spectator, or a client that does not ack, never slows the shell: past the limit it is
+      // told to reconnect, and resumes from the replay buffer or a snapshot.
       this.#ws.close(CloseCode.Lagging, 'too far behind; resume to catch up');
     }
   }

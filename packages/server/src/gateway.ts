@@ -22,7 +22,7 @@ import type { Terminal } from './terminal.js';
 
 /** How long a new connection has to send `attach`. */
 const ATTACH_TIMEOUT_MS = 10_000;
-/** Server-side WebSocket ping period; a client that misses two is dropped. */
+/** Server-side WebSocket ping period; a client that has not answered the previous ping is dropped (dead within 15-30 s). */
 const HEARTBEAT_MS = 15_000;
 
 /** One socket attached to one session. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as pty from 'node-pty';
 import { SandboxError } from './errors.js';
 import { execProcess } from './exec-process.js';
+import { drainOnExit } from './pty-drain.js';
 import { learnerEnv, type ExecResult, type Sandbox, type SandboxDriver, type SandboxSpec } from './sandbox.js';
 import { seedFiles } from './seed-files.js';
 
@@ -46,6 +47,7 @@ class HostSandbox implements Sandbox {
       env: learnerEnv(this.home, os.userInfo().username),
       encoding: null,
     });
+    drainOnExit(term);
     this.#ptys.add(term);
     term.onExit(() => this.#ptys.delete(term));
     return term;

@@ -10,6 +10,8 @@ const STATUS: Partial<Record<string, number>> = {
   [ErrorCode.BadRequest]: 400,
   [ErrorCode.Origin]: 403,
   [ErrorCode.PlaygroundNotFound]: 404,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.MethodNotAllowed]: 405,
   [ErrorCode.Limit]: 429,
   [ErrorCode.Sandbox]: 503,
 };
@@ -83,7 +85,7 @@ export class HttpApi {
         sendJson(res, 201, { id: session.id, token: session.token, spectatorToken: session.spectatorToken }, cors);
         return true;
       }
-      sendJson(res, 404, { error: { code: 'not-found', message: `no API route ${req.method} ${pathname}` } }, cors);
+      sendError(res, new PlaygroundError(ErrorCode.NotFound, `no API route ${req.method} ${pathname}`), cors);
     } catch (error) {
       const err = error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Internal, 'internal error', { cause: error });
       if (err.code === ErrorCode.Internal || err.code === ErrorCode.Sandbox) console.error('[ix-playground]', error);

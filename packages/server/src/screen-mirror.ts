@@ -39,6 +39,9 @@ export class ScreenMirror {
       this.#term.write('', () => {
         let data = this.#serializer.serialize({ scrollback: SNAPSHOT_SCROLLBACK });
         if (data.length > MAX_FRAME_BYTES / 2) data = this.#serializer.serialize({ scrollback: 0 });
+        // A huge screen full of colour changes can still be too big for one frame: clear the
+        // client's screen instead (an empty snapshot) and let new output paint it.
+        if (data.length > MAX_FRAME_BYTES / 2) data = '';
         resolve({ offset: this.#parsed, data });
       });
     });

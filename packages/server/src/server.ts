@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { BwrapDriver } from './bwrap-driver.js';
 import { isLoopback, type ServerConfig } from './config.js';
-import { SandboxError } from './errors.js';
+import { ErrorCode, PlaygroundError, SandboxError } from './errors.js';
 import { Gateway } from './gateway.js';
 import { HostDriver } from './host-driver.js';
-import { HttpApi, sendJson } from './http-api.js';
+import { HttpApi, sendError, sendJson } from './http-api.js';
 import { loadManifests } from './manifest.js';
 import { ManifestWatcher } from './manifest-watcher.js';
 import type { Manifest } from './manifest-schema.js';
@@ -51,7 +51,7 @@ export function createDriver(config: ServerConfig): SandboxDriver {
     return new HostDriver();
   }
   BwrapDriver.check();
-  return new BwrapDriver();
+  return new BwrapDriver({ allowNetwork: config.allowNetwork ?? false });
 }
 
 /** Loads the manifests, starts the HTTP server and WebSocket gateway, and listens. */
@@ -70,14 +70,14 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
       const pathname = new URL(req.url ?? '/', 'http://x').pathname;
       if (pathname === '/healthz') return sendJson(res, 200, { ok: true, sessions: sessions.size, sandbox: driver.name });
       if (await api.handle(req, res, pathname)) return;
-      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: { code: 'method', message: 'method not allowed' } });
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new PlaygroundError(ErrorCode.MethodNotAllowed, `${req.method} is not allowed on ${pathname}`));
       if (widget && pathname.startsWith('/widget/') && (await serveStatic(widget, pathname.slice('/widget'.length), res))) return;
       if (config.staticDir && (await serveStatic(config.staticDir, pathname, res))) return;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('not found');
     })().catch((error: unknown) => {
       console.error('[ix-playground]', error);
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: 'internal error' } });
+      if (!res.headersSent) sendError(res, new PlaygroundError(ErrorCode.Internal, 'internal error'));
       else res.destroy();
     });
   });
@@ -104,8 +104,8 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
     manifests,
     async close() {
       watcher?.close();
+      await sessions.shutdown(); // clients hear `ended {reason: shutdown}` before their sockets close
       gateway.close();
-      await sessions.shutdown();
       await webhooks?.close(2000);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -189,7 +189,7 @@ export class Session {
     clearTimeout(this.#lifeTimer);
     this.runner.dispose();
     this.#events.emit('ended', reason);
-    for (const t of this.terminals.values()) t.kill();
+    for (const t of this.terminals.values()) t.dispose();
     await this.#sandbox.dispose();
   }
 }

@@ -49,13 +49,12 @@ export class Terminal {
       this.#mirror.write(data, offset + data.byteLength);
       this.#events.emit('output', offset, data);
     });
-    // node-pty emits exit only after the pty has been read to EOF, so no output tail is lost.
+    // node-pty emits exit after the pty has been read (the drivers keep its tail from being lost: pty-drain.ts).
     this.#pty.onExit(({ exitCode, signal }) => {
       this.exitCode = signal ? null : exitCode;
       this.#holds.clear();
       clearInterval(this.#exitPoll);
       this.#events.emit('exit', this.exitCode);
-      this.#mirror.dispose();
     });
   }
 
@@ -135,6 +134,12 @@ export class Terminal {
     clearInterval(this.#exitPoll);
     this.#exitPoll = undefined;
     this.#pty.resume();
+  }
+
+  /** Kills the process and frees the screen mirror (the session is over). */
+  dispose(): void {
+    this.kill();
+    this.#mirror.dispose();
   }
 
   /** Kills the process. */
