@@ -29,6 +29,32 @@ export const playgroundStyles = [
     .screen[hidden] {
       display: none;
     }
+    .notice {
+      position: absolute;
+      left: 8px;
+      right: 8px;
+      bottom: 8px;
+      display: flex;
+      gap: 0.5em;
+      align-items: flex-start;
+      justify-content: space-between;
+      padding: 0.4em 0.75em;
+      border-radius: 4px;
+      font-size: 0.85em;
+      background: #2d4a6b;
+      color: #fff;
+      white-space: pre-line;
+    }
+    .notice.warning {
+      background: #6b5a1e;
+    }
+    .notice.error {
+      background: #7a2a2a;
+    }
+    .notice button {
+      border: none;
+      padding: 0 0.4em;
+    }
     .tabs {
       display: flex;
       gap: 2px;

@@ -56,6 +56,7 @@ const ENDED_TEXT: Record<EndReason, string> = {
  * @csspart tab - One tab button.
  * @csspart new-tab - The button that opens a new terminal.
  * @csspart overlay - The status overlay (connecting, ended, error).
+ * @csspart notice - A banner with a message from the server (manifest reloaded, output skipped).
  *
  * @cssproperty --ix-playground-height - Height of the element (default 360px).
  * @cssproperty --ix-playground-bg - Background colour.
@@ -84,6 +85,8 @@ export class IxPlayground extends LitElement {
 
   #status: PlaygroundStatus = 'idle';
   #message = '';
+  #notice: { level: 'info' | 'warning' | 'error'; text: string } | undefined;
+  #noticeTimer: ReturnType<typeof setTimeout> | undefined;
   #xterm: XtermModules | undefined;
   #tabs = new Map<number, Tab>();
   #active = 0;
@@ -163,6 +166,7 @@ export class IxPlayground extends LitElement {
     this.#visibility = undefined;
     this.#teardown();
     this.#disposeTabs();
+    clearTimeout(this.#noticeTimer);
     this.#setStatus('idle');
   }
 
@@ -203,6 +207,12 @@ export class IxPlayground extends LitElement {
           </div>`
         : nothing}
       <div class="terminal" part="terminal"></div>
+      ${this.#notice
+        ? html`<div class="notice ${this.#notice.level}" part="notice" role=${this.#notice.level === 'error' ? 'alert' : 'status'}>
+            <span>${this.#notice.text}</span>
+            <button aria-label="Dismiss" @click=${() => this.#showNotice(undefined)}>×</button>
+          </div>`
+        : nothing}
       <div class="overlay" part="overlay" role="status" aria-live="polite" ?hidden=${hidden}>
         <div class="message">${this.#message}</div>
         ${showStart ? html`<button @click=${() => void this.#boot()}>Start terminal</button>` : nothing}
@@ -321,9 +331,12 @@ export class IxPlayground extends LitElement {
       }),
       session.on('snapshot', ({ terminal, data }) => {
         const { term } = this.#tab(terminal);
+        const resumed = term.buffer.active.length > term.rows || term.buffer.active.cursorY > 0;
         term.reset();
         term.write(data);
+        if (resumed) this.#showNotice({ level: 'info', text: 'You were away longer than the replay buffer lasts: showing the current screen; some older output is not shown.' });
       }),
+      session.on('notice', (notice) => this.#showNotice({ level: notice.level, text: notice.message })),
       session.on('terminal', ({ id }) => {
         this.#tab(id);
         this.selectTab(id);
@@ -353,6 +366,14 @@ export class IxPlayground extends LitElement {
     }
     this.#setStatus('ready', '');
     for (const command of this.#queue.splice(0)) session.write(this.#active, command + '\r');
+  }
+
+  /** Shows a dismissable banner; info and warnings fade after a while, errors stay. */
+  #showNotice(notice: { level: 'info' | 'warning' | 'error'; text: string } | undefined): void {
+    clearTimeout(this.#noticeTimer);
+    this.#notice = notice;
+    if (notice && notice.level !== 'error') this.#noticeTimer = setTimeout(() => this.#showNotice(undefined), 10_000);
+    this.requestUpdate();
   }
 
   #teardown(): void {
