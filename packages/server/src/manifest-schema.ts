@@ -28,11 +28,19 @@ const limitsSchema = v.strictObject({
 
 const taskSchema = v.strictObject({
   id,
-  title: v.pipe(v.string(), v.nonEmpty('must not be empty')),
-  hint: v.optional(v.string()),
+  // Lengths are the protocol's (TaskInfo): longer text would make clients refuse the message.
+  title: v.pipe(v.string(), v.nonEmpty('must not be empty'), v.maxLength(1000, 'must be at most 1000 characters')),
+  hint: v.optional(v.pipe(v.string(), v.maxLength(10000, 'must be at most 10000 characters'))),
   needs: v.optional(v.array(id), []),
   check: v.pipe(v.string(), v.nonEmpty('must not be empty')),
   timeout: v.optional(duration, '10s'),
+  /** An explicit "you went wrong" check: when it exits 0 (and `check` does not), the task is `failed` with `message`. */
+  fail: v.optional(
+    v.strictObject({
+      check: v.pipe(v.string(), v.nonEmpty('must not be empty')),
+      message: v.pipe(v.string(), v.nonEmpty('must not be empty'), v.maxLength(1000, 'must be at most 1000 characters')),
+    }),
+  ),
 });
 
 /** The schema of a playground manifest (docs/manifest.md); types are inferred from it. */
@@ -52,7 +60,7 @@ export const manifestSchema = v.strictObject({
     [],
   ),
   init: v.optional(v.string()),
-  terminals: v.optional(v.pipe(v.array(v.strictObject({ name: v.pipe(v.string(), v.nonEmpty()) })), v.minLength(1), v.maxLength(8)), [
+  terminals: v.optional(v.pipe(v.array(v.strictObject({ name: v.pipe(v.string(), v.nonEmpty('must not be empty'), v.maxLength(200, 'must be at most 200 characters')) })), v.minLength(1), v.maxLength(8)), [
     { name: 'main' },
   ]),
   tasks: v.optional(v.array(taskSchema), []),

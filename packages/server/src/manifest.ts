@@ -28,7 +28,7 @@ export function parseManifest(text: string, file: string): Manifest {
     const issue = result.issues[0];
     const keys = (issue.path ?? []).map((p) => p.key as string | number);
     let reason = issue.message;
-    if (issue.kind === 'schema' && issue.type === 'strict_object' && issue.input !== undefined) {
+    if (issue.kind === 'schema' && issue.type === 'strict_object' && issue.expected === 'never') {
       reason = `unknown key "${String(keys[keys.length - 1])}"`;
     } else if (issue.input === undefined && issue.expected !== 'never') {
       reason = 'is required';

@@ -1,3 +1,4 @@
+import { createNanoEvents } from 'nanoevents';
 import { ErrorCode, PlaygroundError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
 import type { SandboxDriver } from './sandbox.js';
@@ -17,6 +18,7 @@ export class SessionManager {
   #pending = 0;
   #driver: SandboxDriver;
   #options: SessionOptions & SessionLimits;
+  #events = createNanoEvents<{ created(session: Session): void }>();
 
   constructor(driver: SandboxDriver, options: SessionOptions & SessionLimits) {
     this.#driver = driver;
@@ -37,6 +39,7 @@ export class SessionManager {
       const session = await Session.create(manifest, this.#driver, this.#options);
       this.#sessions.set(session.id, { session, client });
       session.on('ended', () => this.#sessions.delete(session.id));
+      this.#events.emit('created', session);
       return session;
     } finally {
       this.#pending--;
@@ -46,6 +49,16 @@ export class SessionManager {
   /** The live session with this id, if any. */
   get(id: string): Session | undefined {
     return this.#sessions.get(id)?.session;
+  }
+
+  /** Every live session. */
+  values(): Session[] {
+    return [...this.#sessions.values()].map((s) => s.session);
+  }
+
+  /** Calls `callback` with every new session (webhooks subscribe here); returns an unsubscribe function. */
+  onCreated(callback: (session: Session) => void): () => void {
+    return this.#events.on('created', callback);
   }
 
   /** How many sessions are live. */

@@ -5,11 +5,20 @@ import type { ExecResult } from './sandbox.js';
 
 /** How many lines of a check's output reach the learner. */
 const MESSAGE_LINES = 5;
+/**
+ * How long past its timeout the runner waits for a check before giving up on it. The sandbox kills
+ * a hanging check at its timeout; this guard only matters if the sandbox itself stops answering.
+ */
+const GIVE_UP_GRACE_MS = 2000;
 
 /** Events of a {@link TaskRunner}. */
 export interface TaskRunnerEvents {
   /** A task's state or message changed. */
   task(task: TaskInfo): void;
+  /** The whole task list was replaced (manifest hot reload). */
+  tasks(tasks: TaskInfo[]): void;
+  /** Every task is done (emitted on the change to complete, not on every pass). */
+  complete(progress: { done: number; total: number }): void;
 }
 
 /** Options of a {@link TaskRunner}. */
@@ -22,12 +31,25 @@ export interface TaskRunnerOptions {
   intervalMs?: number;
 }
 
+/** Options of {@link TaskRunner.run}. */
+export interface RunOptions {
+  /**
+   * Report each task as `running` while its check runs. For runs a person asked for (a "check now"
+   * button); passes on Enter and on the timer stay quiet so the checklist does not flicker.
+   */
+  announce?: boolean;
+}
+
+/** What one check (with its `fail` check) concluded. */
+type Outcome = Pick<TaskInfo, 'state' | 'message' | 'exitCode' | 'durationMs'>;
+
 /**
  * Runs task checks in a session's sandbox: one at a time, only for tasks whose `needs` are done,
- * on trigger (debounced), on a slow timer and on demand. Done latches.
+ * on trigger (debounced), on a slow timer and on demand. Done latches; pending and failed tasks
+ * are checked again on every pass, so a learner can fix a mistake.
  */
 export class TaskRunner {
-  #tasks: ManifestTask[];
+  #tasks: ManifestTask[] = [];
   #state = new Map<string, TaskInfo>();
   #options: Required<TaskRunnerOptions>;
   #events = createNanoEvents<TaskRunnerEvents>();
@@ -35,22 +57,18 @@ export class TaskRunner {
   #interval: ReturnType<typeof setInterval> | undefined;
   #running: Promise<void> | undefined;
   #again = false;
+  #announce = false;
+  #complete = false;
   #disposed = false;
 
   constructor(tasks: ManifestTask[], options: TaskRunnerOptions) {
-    this.#tasks = tasks;
     this.#options = { debounceMs: 300, intervalMs: 5000, ...options };
-    for (const task of tasks) {
-      this.#state.set(task.id, {
-        id: task.id,
-        title: task.title,
-        ...(task.hint !== undefined ? { hint: task.hint } : {}),
-        needs: task.needs,
-        state: task.needs.length ? 'blocked' : 'pending',
-      });
-    }
-    if (this.#options.intervalMs > 0 && tasks.length) {
-      this.#interval = setInterval(() => void this.run(), this.#options.intervalMs);
+    this.#setTasks(tasks);
+    this.#complete = this.#isComplete();
+    if (this.#options.intervalMs > 0) {
+      this.#interval = setInterval(() => {
+        if (this.#tasks.length) void this.#start(false);
+      }, this.#options.intervalMs);
       this.#interval.unref?.();
     }
   }
@@ -70,28 +88,28 @@ export class TaskRunner {
     return this.#events.on(event, callback);
   }
 
-  /** Schedules a check pass after the debounce period (for example on Enter). */
+  /** Schedules a quiet check pass after the debounce period (for example on Enter). */
   trigger(): void {
     if (this.#disposed || !this.#tasks.length) return;
     clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => void this.run(), this.#options.debounceMs);
+    this.#debounce = setTimeout(() => void this.#start(false), this.#options.debounceMs);
   }
 
   /** Runs a check pass now; if one is under way, another follows it. Resolves when checks are idle. */
-  run(): Promise<void> {
-    if (this.#disposed) return Promise.resolve();
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      do {
-        this.#again = false;
-        await this.#pass();
-      } while (this.#again && !this.#disposed);
-      this.#running = undefined;
-    })();
-    return this.#running;
+  run(options: RunOptions = {}): Promise<void> {
+    return this.#start(options.announce ?? false);
+  }
+
+  /**
+   * Replaces the task list (manifest hot reload) without touching the sandbox: tasks that are done
+   * and still exist stay done, titles and hints come from the new list, and a pass re-checks the rest.
+   */
+  replaceTasks(tasks: ManifestTask[]): void {
+    if (this.#disposed) return;
+    this.#setTasks(tasks);
+    this.#events.emit('tasks', this.tasks);
+    this.#noteComplete();
+    void this.#start(false);
   }
 
   /** Stops the timers; checks under way finish but report nothing. */
@@ -101,32 +119,105 @@ export class TaskRunner {
     clearInterval(this.#interval);
   }
 
-  async #pass(): Promise<void> {
-    // A task that becomes done can unblock later and earlier tasks: loop, bounded by the task count.
-    for (let round = 0; round <= this.#tasks.length; round++) {
-      let changed = false;
-      for (const task of this.#tasks) {
-        if (this.#disposed) return;
+  #setTasks(tasks: ManifestTask[]): void {
+    const previous = this.#state;
+    this.#tasks = tasks;
+    this.#state = new Map();
+    // Done tasks first: whether the others are blocked depends on them.
+    for (const task of tasks) {
+      const prev = previous.get(task.id);
+      if (prev?.state === 'done') this.#state.set(task.id, { ...describe(task), ...resultOf(prev) });
+    }
+    for (const task of tasks) {
+      if (this.#state.has(task.id)) continue;
+      const prev = previous.get(task.id);
+      const blocked = task.needs.some((need) => this.#state.get(need)?.state !== 'done');
+      // A task we already knew keeps its last result (no flicker on reload) until the next pass.
+      const kept = prev && prev.state !== 'blocked' && prev.state !== 'running' ? prev : undefined;
+      this.#state.set(task.id, { ...describe(task), ...(blocked ? { state: 'blocked' } : kept ? resultOf(kept) : { state: 'pending' }) });
+    }
+  }
+
+  #start(announce: boolean): Promise<void> {
+    if (this.#disposed) return Promise.resolve();
+    this.#announce ||= announce;
+    if (this.#running) {
+      this.#again = true;
+      return this.#running;
+    }
+    this.#running = (async () => {
+      try {
+        do {
+          this.#again = false;
+          const loud = this.#announce;
+          this.#announce = false;
+          await this.#pass(loud);
+        } while (this.#again && !this.#disposed);
+      } finally {
+        this.#running = undefined;
+      }
+    })();
+    return this.#running;
+  }
+
+  async #pass(announce: boolean): Promise<void> {
+    // A reload swaps the list; a pass over the old list stops and a new pass starts.
+    const tasks = this.#tasks;
+    const stale = () => this.#disposed || this.#tasks !== tasks;
+    // A task that becomes done can unblock tasks listed before it: go round again, but check each
+    // task at most once per pass. Every round checks at least one new task, so this ends.
+    const checked = new Set<string>();
+    let progressed = true;
+    while (progressed) {
+      progressed = false;
+      for (const task of tasks) {
+        if (stale()) return;
         const info = this.#state.get(task.id) as TaskInfo;
-        if (info.state === 'done') continue;
-        const blocked = task.needs.some((need) => this.#state.get(need)?.state !== 'done');
-        if (blocked) {
-          this.#update({ ...info, state: 'blocked' });
+        if (info.state === 'done' || checked.has(task.id)) continue;
+        if (task.needs.some((need) => this.#state.get(need)?.state !== 'done')) {
+          this.#update({ ...describe(task), state: 'blocked' });
           continue;
         }
-        const result = await this.#options.exec(task.check, task.timeout);
-        if (this.#disposed) return;
-        const done = result.code === 0;
-        changed ||= done;
-        this.#update({
-          ...info,
-          state: done ? 'done' : 'pending',
-          message: messageOf(result, task.timeout),
-          exitCode: result.code,
-          durationMs: result.durationMs,
-        });
+        checked.add(task.id);
+        progressed = true;
+        if (announce) this.#update({ ...info, state: 'running' });
+        const outcome = await this.#check(task);
+        if (stale()) return;
+        this.#update({ ...describe(task), ...outcome });
       }
-      if (!changed) return;
+    }
+  }
+
+  /** Runs a task's check and, if it is not done, its `fail` check. */
+  async #check(task: ManifestTask): Promise<Outcome> {
+    const result = await this.#exec(task.check, task.timeout);
+    if (result.code === 0) return { state: 'done', message: messageOf(result.output), exitCode: 0, durationMs: result.durationMs };
+    if (result.timedOut) {
+      return { state: 'pending', message: `the check did not finish within ${task.timeout / 1000}s and was stopped`, exitCode: null, durationMs: result.durationMs };
+    }
+    const pending: Outcome = { state: 'pending', message: messageOf(result.output), exitCode: result.code, durationMs: result.durationMs };
+    if (!task.fail || this.#disposed) return pending;
+    const wrong = await this.#exec(task.fail.check, task.timeout);
+    const durationMs = result.durationMs + wrong.durationMs;
+    return wrong.code === 0 ? { state: 'failed', message: task.fail.message, exitCode: result.code, durationMs } : { ...pending, durationMs };
+  }
+
+  /** The sandbox's exec, but never throwing and never taking much longer than the timeout. */
+  async #exec(script: string, timeoutMs: number): Promise<ExecResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const giveUp = new Promise<ExecResult>((resolve) => {
+      timer = setTimeout(() => resolve({ code: null, output: '', timedOut: true, durationMs: elapsed() }), timeoutMs + GIVE_UP_GRACE_MS);
+      timer.unref?.();
+    });
+    const run = this.#options.exec(script, timeoutMs).catch(
+      (error: unknown): ExecResult => ({ code: null, output: `the check could not run: ${(error as Error)?.message ?? String(error)}`, timedOut: false, durationMs: elapsed() }),
+    );
+    try {
+      return await Promise.race([run, giveUp]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -134,11 +225,35 @@ export class TaskRunner {
     const prev = this.#state.get(next.id);
     this.#state.set(next.id, next);
     if (prev?.state !== next.state || prev?.message !== next.message) this.#events.emit('task', next);
+    this.#noteComplete();
+  }
+
+  #isComplete(): boolean {
+    return this.#tasks.length > 0 && this.#tasks.every((t) => this.#state.get(t.id)?.state === 'done');
+  }
+
+  #noteComplete(): void {
+    const complete = this.#isComplete();
+    if (complete && !this.#complete) {
+      this.#complete = true;
+      this.#events.emit('complete', this.progress);
+    }
+    this.#complete = complete;
   }
 }
 
-function messageOf(result: ExecResult, timeoutMs: number): string | undefined {
-  if (result.timedOut) return `the check did not finish within ${timeoutMs / 1000}s and was stopped`;
-  const lines = result.output.split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(0, MESSAGE_LINES);
+/** The parts of a task's info that come from the manifest. */
+function describe(task: ManifestTask): Pick<TaskInfo, 'id' | 'title' | 'hint' | 'needs'> {
+  return { id: task.id, title: task.title, ...(task.hint !== undefined ? { hint: task.hint } : {}), needs: task.needs };
+}
+
+/** The parts of a task's info that a check produced. */
+function resultOf(info: TaskInfo): Outcome {
+  const { state, message, exitCode, durationMs } = info;
+  return { state, ...(message !== undefined ? { message } : {}), ...(exitCode !== undefined ? { exitCode } : {}), ...(durationMs !== undefined ? { durationMs } : {}) };
+}
+
+function messageOf(output: string): string | undefined {
+  const lines = output.split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(0, MESSAGE_LINES);
   return lines.length ? lines.join('\n').slice(0, 4000) : undefined;
 }

@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { IPty } from 'node-pty';
+import { BwrapDriver } from './bwrap-driver.js';
+import { SandboxError } from './errors.js';
+import { execProcess } from './exec-process.js';
+import type { Sandbox, SandboxSpec } from './sandbox.js';
+
+/** Polls `condition` until it holds or `timeoutMs` passes; then fails with `what`. */
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Host pids whose command line (arguments joined by spaces) contains `needle`. */
+function hostProcesses(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+      if (cmdline.includes(needle)) pids.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return pids;
+}
+
+/** The command lines of every process inside a sandbox, as the sandbox itself sees them. */
+async function sandboxProcesses(sandbox: Sandbox): Promise<string[]> {
+  const result = await sandbox.exec('ps -eo args=', 5000);
+  assert.equal(result.code, 0, result.output);
+  return result.output.split('\n').map((l) => l.trim()).filter(Boolean);
+}
+
+const driver = new BwrapDriver();
+const live = new Set<Sandbox>();
+
+function spec(overrides: Partial<SandboxSpec> = {}): SandboxSpec {
+  return {
+    sessionId: randomBytes(4).toString('hex'),
+    hostname: 'lab',
+    files: [],
+    limits: { memory: 512 * 1024 ** 2, pids: 64, network: false },
+    ...overrides,
+  };
+}
+
+async function create(overrides: Partial<SandboxSpec> = {}): Promise<Sandbox> {
+  const sandbox = await driver.create(spec(overrides));
+  live.add(sandbox);
+  return sandbox;
+}
+
+/** Collects a pty's output as text. */
+function collect(term: IPty): { text: () => string } {
+  let text = '';
+  term.onData((d) => (text += typeof d === 'string' ? d : Buffer.from(d).toString('utf8')));
+  return { text: () => text };
+}
+
+describe('bubblewrap sandbox', () => {
+  before(() => BwrapDriver.check());
+
+  afterEach(async () => {
+    await Promise.all([...live].map((s) => s.dispose()));
+    live.clear();
+  });
+
+  test('a new sandbox has the seeded files in the home folder and runs as learner', async () => {
+    const sandbox = await create({
+      files: [
+        { path: 'notes.txt', content: 'Welcome!\n' },
+        { path: 'bin/hi.sh', content: '#!/bin/sh\necho "hi from $(id -un)"\n', mode: '755' },
+      ],
+      init: 'mkdir -p ~/work && echo init-ran > ~/work/marker',
+    });
+    const result = await sandbox.exec('id -un; echo "home=$HOME pwd=$PWD"; ls ~; cat ~/notes.txt; ~/bin/hi.sh; cat ~/work/marker', 5000);
+    assert.equal(result.code, 0, result.output);
+    const lines = result.output.split('\n');
+    assert.equal(lines[0], 'learner');
+    assert.equal(lines[1], 'home=/home/learner pwd=/home/learner');
+    assert.deepEqual(lines.slice(2, 5), ['bin', 'notes.txt', 'work']);
+    assert.deepEqual(lines.slice(5, 8), ['Welcome!', 'hi from learner', 'init-ran']);
+  });
+
+  test('the learner can change the seeded files and folders', async () => {
+    const sandbox = await create({ files: [{ path: 'deep/er/file.txt', content: 'x\n' }] });
+    const result = await sandbox.exec('echo more >> ~/deep/er/file.txt && touch ~/deep/er/new ~/deep/new ~/new && rm ~/deep/er/file.txt && echo ok', 5000);
+    assert.equal(result.code, 0, result.output);
+    assert.equal(result.output, 'ok\n');
+  });
+
+  test('the learner cannot read /etc/shadow or write to the system', async () => {
+    assert.ok(existsSync('/etc/shadow'), 'this test needs a host /etc/shadow');
+    const sandbox = await create();
+    const shadow = await sandbox.exec('cat /etc/shadow', 5000);
+    assert.notEqual(shadow.code, 0);
+    assert.match(shadow.output, /Permission denied/);
+    assert.doesNotMatch(shadow.output, /^root:/m);
+    const write = await sandbox.exec('touch /usr/bin/evil || touch /etc/evil || echo ok > /bin/evil', 5000);
+    assert.notEqual(write.code, 0);
+    assert.match(write.output, /Read-only file system|Permission denied/);
+  });
+
+  test("without network the sandbox cannot connect to a server on the host's 127.0.0.1", async () => {
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      const probe = `exec 3<>/dev/tcp/127.0.0.1/${port} && echo CONNECTED`;
+      const sandbox = await create();
+      const inside = await sandbox.exec(probe, 5000);
+      assert.notEqual(inside.code, 0, inside.output);
+      assert.doesNotMatch(inside.output, /CONNECTED/);
+      assert.equal(inside.timedOut, false);
+
+      // Control: the same probe from the host does connect, and the server counts it. Connections are
+      // accepted in order, so a sandbox connection (had there been one) would be counted before it.
+      const outside = await execProcess('/bin/bash', ['-c', probe], { env: { PATH: '/usr/bin:/bin' }, cwd: '/', timeoutMs: 5000 });
+      assert.match(outside.output, /CONNECTED/);
+      await waitFor(() => connections >= 1, 5000, 'the host probe connection');
+      assert.equal(connections, 1, 'only the host probe may reach the host server');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  test("the host's /root, the project folder and the host's /tmp are not visible", async () => {
+    const marker = path.join(os.tmpdir(), `ix-host-marker-${randomBytes(6).toString('hex')}`);
+    await writeFile(marker, 'host secret\n');
+    const thisFile = fileURLToPath(import.meta.url);
+    const project = '/' + (thisFile.split('/')[1] ?? '');
+    try {
+      assert.ok(existsSync('/root') && existsSync(thisFile) && existsSync(marker), 'the host has what the sandbox must not see');
+      const sandbox = await create();
+      const paths = ['/root', project, thisFile, marker, `/tmp/${path.basename(marker)}`];
+      const result = await sandbox.exec(`for p in ${paths.map((p) => `'${p}'`).join(' ')}; do test -e "$p" && echo "VISIBLE $p"; done; echo "tmp=[$(ls -A /tmp)]"; echo "home=[$(ls -A /home)]"`, 5000);
+      assert.doesNotMatch(result.output, /VISIBLE/);
+      assert.match(result.output, /^tmp=\[\]$/m);
+      assert.match(result.output, /^home=\[learner\]$/m);
+    } finally {
+      await rm(marker, { force: true });
+    }
+  });
+
+  test("two sandboxes see neither each other's home files nor each other's processes", async () => {
+    const tag = randomInt(100_000, 999_999);
+    const a = await create({ files: [{ path: 'a-secret.txt', content: 'only for a\n' }] });
+    const b = await create();
+    const made = await a.exec(`echo top-secret > ~/made-by-a.txt; sleep ${tag} >/dev/null 2>&1 & echo started`, 5000);
+    assert.equal(made.code, 0, made.output);
+    await waitFor(async () => (await sandboxProcesses(a)).includes(`sleep ${tag}`), 5000, "a's background process");
+
+    const seen = await b.exec('echo "home=[$(ls -A ~)]"; cat ~/a-secret.txt ~/made-by-a.txt 2>/dev/null', 5000);
+    assert.equal(seen.output, 'home=[]\n', "b's home is empty and a's files cannot be read");
+    assert.ok(!(await sandboxProcesses(b)).includes(`sleep ${tag}`), "b must not see a's processes");
+  });
+
+  test('a process started in the shell is visible to checks: they run in the same machine', async () => {
+    const tag = randomInt(100_000, 999_999);
+    const sandbox = await create();
+    const shell = sandbox.spawnShell({ cols: 80, rows: 24 });
+    shell.write(`sleep ${tag} &\r`);
+    await waitFor(async () => (await sandboxProcesses(sandbox)).includes(`sleep ${tag}`), 5000, `the shell's "sleep ${tag}" to show up in a check`);
+    const ps = await sandboxProcesses(sandbox);
+    assert.ok(ps.some((args) => args.startsWith('/bin/bash')), `the shell itself is visible too: ${ps.join(' | ')}`);
+  });
+
+  test('after dispose() no process of the sandbox remains and its files are deleted', async () => {
+    const tag = randomInt(100_000, 999_999);
+    const s = spec();
+    const sandbox = await driver.create(s);
+    live.add(sandbox);
+    const shell = sandbox.spawnShell({ cols: 80, rows: 24 });
+    shell.write(`sleep ${tag} & sleep ${tag} &\r`);
+    await waitFor(() => hostProcesses(`sleep ${tag}`).length === 2, 5000, "the shell's sleeps on the host");
+
+    // bwrap's command line names the session folder: that finds its host pids and its files.
+    const bwraps = hostProcesses(`/ix-${s.sessionId}-`);
+    assert.ok(bwraps.length >= 1, 'the bwrap process is visible on the host');
+    const args = readFileSync(`/proc/${bwraps[0]}/cmdline`, 'utf8').split('\0');
+    const homeOnHost = args[args.indexOf('--bind') + 1] ?? '';
+    const dir = path.dirname(homeOnHost);
+    assert.ok(existsSync(homeOnHost) && dir.includes(`ix-${s.sessionId}-`), `the session folder ${dir} exists`);
+
+    await sandbox.dispose();
+    live.delete(sandbox);
+    assert.deepEqual(hostProcesses(`sleep ${tag}`), [], "the shell's background processes are gone");
+    assert.deepEqual(hostProcesses(`/ix-${s.sessionId}-`), [], 'bwrap is gone');
+    for (const pid of [...bwraps, shell.pid]) assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/cmdline`, 'utf8') === '', `pid ${pid} is gone`);
+    assert.ok(!existsSync(dir), `the session folder ${dir} is deleted`);
+
+    const late = await sandbox.exec('echo still here', 5000);
+    assert.notEqual(late.code, 0);
+    assert.throws(() => sandbox.spawnShell({ cols: 80, rows: 24 }), SandboxError);
+    await sandbox.dispose(); // idempotent
+  });
+
+  test("a failing init script gives a SandboxError with the script's output, and leaves nothing behind", async () => {
+    const s = spec({ init: 'echo "preparing the lab"\necho "cannot find lab-data.tar" >&2\nexit 7\n' });
+    await assert.rejects(driver.create(s), (error: unknown) => {
+      assert.ok(error instanceof SandboxError, `expected a SandboxError, got ${String(error)}`);
+      assert.equal(error.code, 'sandbox');
+      assert.match(error.message, /init script failed \(exit 7\)/);
+      assert.match(error.message, /preparing the lab/);
+      assert.match(error.message, /cannot find lab-data\.tar/);
+      return true;
+    });
+    assert.deepEqual(hostProcesses(`/ix-${s.sessionId}-`), [], 'no bwrap process is left');
+    assert.deepEqual(readdirSync(os.tmpdir()).filter((f) => f.startsWith(`ix-${s.sessionId}-`)), [], 'no session folder is left');
+  });
+
+  test('an exec that hangs is killed at its timeout, quickly, and leaves nothing running', async () => {
+    const tag = randomInt(100_000, 999_999);
+    const sandbox = await create();
+    const started = Date.now();
+    const result = await sandbox.exec(`echo before; sleep ${tag}; echo after`, 300);
+    const elapsed = Date.now() - started;
+    assert.equal(result.timedOut, true);
+    assert.equal(result.code, null);
+    assert.equal(result.output, 'before\n');
+    assert.ok(elapsed < 2000, `the hanging exec returned after ${elapsed} ms`);
+    await waitFor(() => hostProcesses(`sleep ${tag}`).length === 0, 2000, 'the hanging sleep to be killed');
+    assert.ok(!(await sandboxProcesses(sandbox)).includes(`sleep ${tag}`));
+  });
+
+  test("the shell's output is drained before its exit is reported", async () => {
+    const sandbox = await create();
+    const shell = sandbox.spawnShell({ cols: 80, rows: 24 });
+    const out = collect(shell);
+    const exit = new Promise<number>((resolve) => shell.onExit(({ exitCode }) => resolve(exitCode)));
+    shell.write('seq 1 20000; exit 3\r');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const code = await Promise.race([exit, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the shell did not exit within 15 s')), 15_000)))]);
+    clearTimeout(timer);
+    assert.equal(code, 3);
+    const numbers = out.text().split(/[\r\n]+/).filter((l) => /^\d+$/.test(l)).map(Number);
+    assert.equal(numbers.at(-1), 20000, 'the last line of output arrived');
+    assert.equal(numbers.length, 20000, 'every line arrived');
+    assert.ok(numbers.every((n, i) => n === i + 1), 'in order, none lost');
+  });
+});
