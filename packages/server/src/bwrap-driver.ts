@@ -255,7 +255,7 @@ class BwrapSandbox implements Sandbox {
       if (child && child.exitCode === null && child.signalCode === null) {
         const gone = new Promise((r) => child.once('exit', r));
         child.kill('SIGKILL'); // --die-with-parent takes pid 1 inside, and with it every process
-        await Promise.race([gone, new Promise((r) => setTimeout(r, 2000))]);
+        await Promise.race([gone, new Promise((r) => setTimeout(r, 2000).unref())]);
       }
       await rm(this.#dir, { recursive: true, force: true }).catch(() => {});
       this.#release();

@@ -98,7 +98,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     origins,
     maxSessions: number(env, 'IX_MAX_SESSIONS', 32),
     maxSessionsPerClient: number(env, 'IX_MAX_SESSIONS_PER_CLIENT', 4),
-    graceMs: parsed(env, 'IX_GRACE', '5m', parseDuration, 'a duration like 5m'),
+    graceMs: parsed(env, 'IX_GRACE', '5m', (t) => ((parseDuration(t) ?? 0) >= 1000 ? parseDuration(t) : undefined), 'a duration of at least 1s, like 5m'),
     replayBytes: parsed(env, 'IX_REPLAY_BUFFER', '1Mi', parseSize, 'a size like 1Mi'),
     checkIntervalMs: parsed(env, 'IX_CHECK_INTERVAL', '5s', parseDuration, 'a duration like 5s'),
     webhook: webhook(env),

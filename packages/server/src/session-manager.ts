@@ -15,7 +15,8 @@ export interface SessionLimits {
 /** Owns every live session: creates them within limits, finds them by id, ends them all on shutdown. */
 export class SessionManager {
   #sessions = new Map<string, { session: Session; client: string }>();
-  #pending = 0;
+  /** Sessions being created, by client address (they count against the limits too). */
+  #pending = new Map<string, number>();
   #driver: SandboxDriver;
   #options: SessionOptions & SessionLimits;
   #events = createNanoEvents<{ created(session: Session): void }>();
@@ -27,14 +28,15 @@ export class SessionManager {
 
   /** Starts a session of `manifest` for a client address. */
   async create(manifest: Manifest, client: string): Promise<Session> {
-    if (this.#sessions.size + this.#pending >= this.#options.maxSessions) {
+    const pending = [...this.#pending.values()].reduce((a, b) => a + b, 0);
+    if (this.#sessions.size + pending >= this.#options.maxSessions) {
       throw new PlaygroundError(ErrorCode.Limit, `the server is full (${this.#options.maxSessions} sessions); try again later`);
     }
-    const mine = [...this.#sessions.values()].filter((s) => s.client === client).length;
+    const mine = [...this.#sessions.values()].filter((s) => s.client === client).length + (this.#pending.get(client) ?? 0);
     if (mine >= this.#options.maxSessionsPerClient) {
       throw new PlaygroundError(ErrorCode.Limit, `too many sessions from your address (${this.#options.maxSessionsPerClient})`);
     }
-    this.#pending++;
+    this.#pending.set(client, (this.#pending.get(client) ?? 0) + 1);
     try {
       const session = await Session.create(manifest, this.#driver, this.#options);
       this.#sessions.set(session.id, { session, client });
@@ -42,7 +44,9 @@ export class SessionManager {
       this.#events.emit('created', session);
       return session;
     } finally {
-      this.#pending--;
+      const left = (this.#pending.get(client) ?? 1) - 1;
+      if (left) this.#pending.set(client, left);
+      else this.#pending.delete(client);
     }
   }
 

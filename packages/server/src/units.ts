@@ -5,6 +5,7 @@ const SIZE_BYTES = { '': 1, K: 1e3, M: 1e6, G: 1e9, Ki: 1024, Mi: 1024 ** 2, Gi:
 
 /** Parses `90s`, `5m`, `1.5h`, `250ms` into milliseconds; undefined if malformed. */
 export function parseDuration(text: string): number | undefined {
+  if (text.trim() === '0') return 0;
   const m = DURATION.exec(text.trim());
   if (!m) return undefined;
   return Math.round(Number(m[1]) * DURATION_MS[m[2] as keyof typeof DURATION_MS]);
