@@ -25,10 +25,12 @@ export function parseManifest(text: string, file: string): Manifest {
   }
   const result = v.safeParse(manifestSchema, doc.toJS());
   if (!result.success) {
-    const issue = result.issues[0];
+    const unknownKey = (i: v.BaseIssue<unknown>) => i.kind === 'schema' && i.type === 'strict_object' && i.expected === 'never';
+    // A misspelt key also makes the real key "missing": name the misspelling, it is the cause.
+    const issue = result.issues.find(unknownKey) ?? result.issues[0];
     const keys = (issue.path ?? []).map((p) => p.key as string | number);
     let reason = issue.message;
-    if (issue.kind === 'schema' && issue.type === 'strict_object' && issue.expected === 'never') {
+    if (unknownKey(issue)) {
       reason = `unknown key "${String(keys[keys.length - 1])}"`;
     } else if (issue.input === undefined && issue.expected !== 'never') {
       reason = 'is required';
