@@ -50,7 +50,8 @@ export class BwrapDriver implements SandboxDriver {
   #stateDir: string;
   #uidBase: number;
   #uidCount: number;
-  #nextUid = 0;
+  /** Starts at a random place so two servers on one host rarely hand out the same uids. */
+  #nextUid = Math.floor(Math.random() * 60_000);
   #uidsInUse = new Set<number>();
   #root = process.getuid?.() === 0;
   #allowNetwork: boolean;
@@ -154,6 +155,8 @@ class BwrapSandbox implements Sandbox {
   #release: () => void;
   #bwrap: ChildProcess | undefined;
   #pid = 0;
+  /** Host pid of the sandbox's pid 1 (bwrap's child); every sandbox process dies with it. */
+  #initPid = 0;
   #ptys = new Set<pty.IPty>();
   #disposed: Promise<void> | undefined;
 
@@ -204,7 +207,10 @@ class BwrapSandbox implements Sandbox {
       await Promise.race([new Promise((r) => setTimeout(r, 10)), exited]);
       const first = await childOf(child.pid ?? 0);
       const init = first ? await childOf(first) : undefined;
-      if (init) this.#pid = init;
+      if (init) {
+        this.#pid = init;
+        this.#initPid = first ?? 0;
+      }
     }
     if (!this.#pid) {
       await this.dispose();
@@ -244,6 +250,18 @@ class BwrapSandbox implements Sandbox {
 
   dispose(): Promise<void> {
     this.#disposed ??= (async () => {
+      // bwrap first: killing a shell's nsenter first would orphan its shell to the host's pid 1,
+      // and pid 1 inside cannot finish dying until that zombie is reaped (slow or never, under
+      // some container inits). Killed this way, each nsenter reaps its own shell and exits.
+      const child = this.#bwrap;
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL'); // --die-with-parent takes pid 1 inside, and with it every process
+        await Promise.race([gone, new Promise((r) => setTimeout(r, 2000).unref())]);
+      }
+      // Pid 1 inside dies with bwrap and takes every sandbox process with it, but asynchronously:
+      // wait for that, so nothing of the sandbox outlives dispose() (nor holds its uid's process quota).
+      await waitForExit(this.#initPid, 2000);
       for (const term of this.#ptys) {
         try {
           term.kill('SIGKILL');
@@ -251,16 +269,24 @@ class BwrapSandbox implements Sandbox {
           // already gone
         }
       }
-      const child = this.#bwrap;
-      if (child && child.exitCode === null && child.signalCode === null) {
-        const gone = new Promise((r) => child.once('exit', r));
-        child.kill('SIGKILL'); // --die-with-parent takes pid 1 inside, and with it every process
-        await Promise.race([gone, new Promise((r) => setTimeout(r, 2000).unref())]);
-      }
       await rm(this.#dir, { recursive: true, force: true }).catch(() => {});
       this.#release();
     })();
     return this.#disposed;
+  }
+}
+
+/** Resolves once `pid` has exited (gone or a zombie), or after `timeoutMs`. */
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pid && Date.now() < deadline) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      if (/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))) return;
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

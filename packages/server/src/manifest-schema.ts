@@ -54,7 +54,7 @@ export const manifestSchema = v.strictObject({
       v.strictObject({
         path: relativePath,
         content: v.string(),
-        mode: v.optional(v.pipe(v.string(), v.regex(/^0?[0-7]{3}$/, 'must be an octal mode like 644 or 755'))),
+        mode: v.optional(v.pipe(v.union([v.string(), v.number()]), v.transform(String), v.regex(/^0?[0-7]{3}$/, 'must be an octal mode like 644 or 755'))),
       }),
     ),
     [],

@@ -189,7 +189,8 @@ export class Session {
     clearTimeout(this.#lifeTimer);
     this.runner.dispose();
     this.#events.emit('ended', reason);
-    for (const t of this.terminals.values()) t.dispose();
+    // The sandbox first: it kills its shells from the inside, so none is orphaned (see BwrapSandbox.dispose).
     await this.#sandbox.dispose();
+    for (const t of this.terminals.values()) t.dispose();
   }
 }

@@ -1,9 +1,20 @@
 /**
- * @ix-playground/widget: the `<ix-playground>` element. Import `@ix-playground/widget/define`
- * to register the tag, or this module for the class alone.
+ * @ix-playground/widget: the `<ix-playground>`, `<ix-tasks>` and `<ix-run>` elements. Import
+ * `@ix-playground/widget/define` to register the tags, or this module for the classes alone.
  * @packageDocumentation
  */
 export { IxPlayground, type ConnectMode, type PlaygroundStatus } from './playground.js';
+export { IxTasks } from './tasks.js';
+export { IxRun } from './run.js';
+export {
+  enableParentBridge,
+  BRIDGED_EVENTS,
+  type BridgedEventType,
+  type BridgeMessage,
+  type BridgeRunMessage,
+  type ParentBridge,
+  type ParentBridgeOptions,
+} from './bridge.js';
 export {
   IxStatusEvent,
   IxTaskEvent,

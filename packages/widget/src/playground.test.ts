@@ -60,13 +60,13 @@ describe('<ix-playground>', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(el.status).to.equal('idle');
     expect(el.terminal).to.equal(undefined);
-    expect(el.shadowRoot!.querySelector('.xterm')).to.equal(null);
+    expect(el.shadowRoot!.querySelector('.xterm') === null).to.equal(true);
     expect(await sessionCount()).to.equal(before);
 
     el.scrollIntoView();
     await until(() => el.status === 'ready', 'ready');
     expect(el.terminal).to.not.equal(undefined);
-    expect(el.shadowRoot!.querySelector('.xterm')).to.not.equal(null);
+    expect(el.shadowRoot!.querySelector('.xterm') !== null).to.equal(true);
     expect(await sessionCount()).to.equal(before + 1);
   });
 
