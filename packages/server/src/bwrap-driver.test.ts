@@ -146,7 +146,7 @@ describe('bubblewrap sandbox', () => {
     const marker = path.join(os.tmpdir(), `ix-host-marker-${randomBytes(6).toString('hex')}`);
     await writeFile(marker, 'host secret\n');
     const thisFile = fileURLToPath(import.meta.url);
-    const project = '/' + (thisFile.split('/')[1] ?? '');
+    const project = path.resolve(path.dirname(thisFile), '../../..'); // the repository root, wherever it is cloned
     try {
       assert.ok(existsSync('/root') && existsSync(thisFile) && existsSync(marker), 'the host has what the sandbox must not see');
       const sandbox = await create();
