@@ -100,3 +100,10 @@ export async function waitForScreen(page, pattern, { selector = 'ix-playground',
   }
   throw new Error(`terminal never showed ${pattern} within ${timeout} ms; it shows:\n${text.trimEnd().split('\n').slice(-15).join('\n')}`);
 }
+
+/** Types a command into an `<ix-playground>` the way a reader does: focus it, press the keys, then Enter. */
+export async function typeCommand(page, text, selector = 'ix-playground') {
+  await page.evaluate((sel) => document.querySelector(sel).focus(), selector);
+  await page.keyboard.type(text);
+  await page.keyboard.press('Enter');
+}

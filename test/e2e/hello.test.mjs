@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, screenText, startServerProcess, waitForScreen } from '../harness.mjs';
+import { launchBrowser, screenText, startServerProcess, typeCommand, waitForScreen } from '../harness.mjs';
 
 let server;
 let browser;
@@ -18,12 +18,6 @@ after(async () => {
   await server?.stop();
 });
 
-/** Types into the terminal the way a reader does: focus it, then press keys. */
-async function type(text) {
-  await page.evaluate(() => document.querySelector('ix-playground').focus());
-  await page.keyboard.type(text);
-  await page.keyboard.press('Enter');
-}
 
 test('the example page gives the reader a live sandboxed shell that ticks the task', async (t) => {
   const started = Date.now();
@@ -33,25 +27,25 @@ test('the example page gives the reader a live sandboxed shell that ticks the ta
   await waitForScreen(page, /learner@hello:~\$ $/m);
   t.diagnostic(`page load to first prompt: ${Date.now() - started} ms`);
 
-  await type('echo $((6*7))');
+  await typeCommand(page, 'echo $((6*7))');
   await waitForScreen(page, /^42$/m);
 
-  await type('cat /etc/shadow');
+  await typeCommand(page, 'cat /etc/shadow');
   await waitForScreen(page, /cat: \/etc\/shadow: Permission denied/);
 
-  await type('ls ~');
+  await typeCommand(page, 'ls ~');
   await waitForScreen(page, /notes\.txt\s+scripts\s+work/);
 
   // Resizing the window resizes the pty: tput agrees with xterm's column count.
   await page.setViewport({ width: 700, height: 800 });
   await page.waitForFunction(() => document.querySelector('ix-playground').terminal.cols < 80, { timeout: 5000 });
   const cols = await page.evaluate(() => document.querySelector('ix-playground').terminal.cols);
-  await type('echo cols=$(tput cols)');
+  await typeCommand(page, 'echo cols=$(tput cols)');
   await waitForScreen(page, new RegExp(`^cols=${cols}$`, 'm'));
 
   // Doing the task ticks it; the page's own script logs the ix-task event it receives.
   assert.doesNotMatch(await page.$eval('#log', (el) => el.textContent), /make-file.*done/);
-  await type('touch hello.txt');
+  await typeCommand(page, 'touch hello.txt');
   await page.waitForFunction(() => /Task make-file: .* — done/.test(document.querySelector('#log').textContent), { timeout: 15_000 });
   assert.match(await screenText(page), /touch hello\.txt/);
 });

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser, startServerProcess, waitForScreen } from '../harness.mjs';
+import { launchBrowser, startServerProcess, typeCommand, waitForScreen } from '../harness.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
 let dir;
@@ -27,11 +27,6 @@ after(async () => {
 const taskTitles = (page) =>
   page.evaluate(() => [...document.querySelector('ix-tasks').shadowRoot.querySelectorAll('.task-title')].map((el) => el.textContent));
 
-async function type(page, text) {
-  await page.evaluate(() => document.querySelector('#lab').focus());
-  await page.keyboard.type(text);
-  await page.keyboard.press('Enter');
-}
 
 test('saving a manifest updates the open page without restarting its shell; a bad save shows its error', async () => {
   const page = await browser.newPage();
@@ -39,7 +34,7 @@ test('saving a manifest updates the open page without restarting its shell; a ba
   await page.goto(`${server.url}/course.html`, { waitUntil: 'load' });
   await page.waitForFunction(() => document.querySelector('#lab').getAttribute('status') === 'ready', { timeout: 15_000 });
   await page.waitForFunction(() => document.querySelector('ix-tasks').shadowRoot.querySelectorAll('li.task').length === 4, { timeout: 15_000 });
-  await type(page, 'echo pid=$$');
+  await typeCommand(page, 'echo pid=$$', '#lab');
   const pid = /^pid=(\d+)$/m.exec(await waitForScreen(page, /^pid=\d+$/m, { selector: '#lab' }))[1];
 
   const file = path.join(dir, 'permissions.yaml');
@@ -55,7 +50,7 @@ test('saving a manifest updates the open page without restarting its shell; a ba
   );
   assert.equal((await taskTitles(page)).length, 5, 'the last good version stays');
 
-  await type(page, 'echo again=$$');
+  await typeCommand(page, 'echo again=$$', '#lab');
   await waitForScreen(page, new RegExp(`^again=${pid}$`, 'm'), { selector: '#lab' });
   await page.close();
 });

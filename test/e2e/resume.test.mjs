@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, startServerProcess, waitForScreen } from '../harness.mjs';
+import { launchBrowser, startServerProcess, typeCommand, waitForScreen } from '../harness.mjs';
 
 let server;
 let browser;
@@ -22,11 +22,6 @@ async function openReady(page) {
   await waitForScreen(page, /learner@hello:~\$ $/m);
 }
 
-async function type(page, text) {
-  await page.evaluate(() => document.querySelector('ix-playground').focus());
-  await page.keyboard.type(text);
-  await page.keyboard.press('Enter');
-}
 
 /** Resolves with the page's answer to a script call, or rejects if it takes longer than `ms`. */
 function answersWithin(page, ms) {
@@ -39,7 +34,7 @@ function answersWithin(page, ms) {
 test('a page reload resumes the same shell with its scrollback', async () => {
   const page = await browser.newPage();
   await openReady(page);
-  await type(page, 'echo pid=$$ && echo before-re""load');
+  await typeCommand(page, 'echo pid=$$ && echo before-re""load');
   const text = await waitForScreen(page, /^before-reload$/m);
   const pid = /^pid=(\d+)$/m.exec(text)[1];
 
@@ -47,7 +42,7 @@ test('a page reload resumes the same shell with its scrollback', async () => {
   await page.evaluate(() => document.querySelector('ix-playground').scrollIntoView());
   await page.waitForFunction(() => document.querySelector('ix-playground').getAttribute('status') === 'ready', { timeout: 15_000 });
   await waitForScreen(page, /^before-reload$/m); // the scrollback came back
-  await type(page, 'echo again=$$');
+  await typeCommand(page, 'echo again=$$');
   await waitForScreen(page, new RegExp(`^again=${pid}$`, 'm'));
   await page.close();
 });
@@ -55,7 +50,7 @@ test('a page reload resumes the same shell with its scrollback', async () => {
 test('`yes` floods for 20 s without freezing the tab, and Ctrl-C brings the prompt back', { timeout: 90_000 }, async (t) => {
   const page = await browser.newPage();
   await openReady(page);
-  await type(page, 'yes');
+  await typeCommand(page, 'yes');
   await waitForScreen(page, /^y$/m);
   const deadline = Date.now() + 20_000;
   let answers = 0;
@@ -70,7 +65,7 @@ test('`yes` floods for 20 s without freezing the tab, and Ctrl-C brings the prom
   await page.keyboard.up('Control');
   await waitForScreen(page, /\^C\s*\n?learner@hello:~\$ $/m, { timeout: 20_000 });
   t.diagnostic(`page answered ${answers} script calls during the flood; prompt back ${Date.now() - stopped} ms after Ctrl-C`);
-  await type(page, 'echo after-fl""ood');
+  await typeCommand(page, 'echo after-fl""ood');
   await waitForScreen(page, /^after-flood$/m);
   await page.close();
 });
