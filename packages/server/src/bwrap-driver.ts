@@ -10,7 +10,7 @@ import { execProcess } from './exec-process.js';
 import { HomeDisks, run, type HomeDisk } from './home-disk.js';
 import { drainOnExit } from './pty-drain.js';
 import { seedFiles } from './seed-files.js';
-import { learnerEnv, type ExecResult, type Sandbox, type SandboxDriver, type SandboxSpec } from './sandbox.js';
+import { learnerEnv, type ExecResult, type Sandbox, type SandboxDriver, type SandboxSpec, type SandboxUsage } from './sandbox.js';
 
 const USER = 'learner';
 const UID_INSIDE = 1000;
@@ -314,8 +314,11 @@ class BwrapSandbox implements Sandbox {
     return execProcess(file as string, args, { env: learnerEnv(HOME, USER), cwd: this.#dir, timeoutMs });
   }
 
-  async oomKills(): Promise<number> {
-    return (await this.#cgroup?.oomKills()) ?? 0;
+  async usage(): Promise<SandboxUsage> {
+    const group = this.#cgroup;
+    if (!group) return { memoryBytes: 0, processes: 0, oomKills: 0 };
+    const [memoryBytes, processes, oomKills] = await Promise.all([group.memoryUsage(), group.processes(), group.oomKills()]);
+    return { memoryBytes, processes, oomKills };
   }
 
   dispose(): Promise<void> {

@@ -158,6 +158,14 @@ export class SandboxCgroup {
     return n ?? 0;
   }
 
+  /** Processes and threads in the group now (0 when pids are not limited). */
+  async processes(): Promise<number> {
+    const dir = this.#dirs.get('pids');
+    if (!dir) return 0;
+    const [n] = await readNumbers(path.join(dir, 'pids.current'));
+    return n ?? 0;
+  }
+
   /** Kills every process still in the group and removes it. Idempotent. */
   destroy(): Promise<void> {
     this.#destroyed ??= (async () => {

@@ -26,6 +26,16 @@ export interface ExecResult {
   durationMs: number;
 }
 
+/** What a sandbox uses now. */
+export interface SandboxUsage {
+  /** Bytes of memory of all its processes and RAM-backed files. */
+  memoryBytes: number;
+  /** Processes and threads. */
+  processes: number;
+  /** Processes the kernel killed for going over the memory limit, so far. */
+  oomKills: number;
+}
+
 /** One isolated machine: a home folder, processes, a network namespace. */
 export interface Sandbox {
   /** The learner's home inside the sandbox. */
@@ -34,8 +44,8 @@ export interface Sandbox {
   spawnShell(size: { cols: number; rows: number }): IPty;
   /** Runs a script inside the sandbox as the learner, killed at `timeoutMs`. */
   exec(script: string, timeoutMs: number): Promise<ExecResult>;
-  /** How many processes the kernel has killed for going over the memory limit (0 if not limited). */
-  oomKills?(): Promise<number>;
+  /** What the sandbox uses now, where the driver can tell (kernel-enforced limits). */
+  usage?(): Promise<SandboxUsage>;
   /** Kills every process of the sandbox and deletes its files. Idempotent. */
   dispose(): Promise<void>;
 }

@@ -167,11 +167,11 @@ export class Session {
   /** Reads the sandbox's out-of-memory kill count (at most every 2 s) and tells the page about new ones. */
   #checkOomKills(): void {
     const sandbox = this.#sandbox;
-    if (!sandbox.oomKills || this.#oomTimer || this.endReason) return;
+    if (!sandbox.usage || this.#oomTimer || this.endReason) return;
     this.#oomTimer = setTimeout(
       () => {
         this.#oomCheckedAt = Date.now();
-        void sandbox.oomKills?.().then((kills) => {
+        void sandbox.usage?.().then(({ oomKills: kills }) => {
           this.#oomTimer = undefined;
           if (kills <= this.#oomKills) return;
           this.#oomKills = kills;

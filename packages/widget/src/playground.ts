@@ -7,6 +7,7 @@ import {
   Session,
   createSession,
   gatewayUrl,
+  type CreateSessionOptions,
   type EndReason,
   type SessionStatus,
   type SessionTicket,
@@ -72,6 +73,7 @@ export class IxPlayground extends LitElement {
     playground: { type: String },
     protocol: { type: String },
     connect: { type: String },
+    token: { type: String },
   };
 
   /** Base URL of the playground server; defaults to this page's origin. */
@@ -82,6 +84,13 @@ export class IxPlayground extends LitElement {
   protocol = 'ix';
   /** When to start: `visible` (default, when near the viewport), `click`, or `eager`. */
   connect: ConnectMode = 'visible';
+  /**
+   * A signed session token from your site's backend, for servers that require one. It starts one
+   * session; set {@link tokenProvider} instead to let the element fetch a fresh one when it needs it.
+   */
+  token = '';
+  /** Fetches a fresh signed session token each time the element starts a session (wins over `token`). */
+  tokenProvider: (() => string | Promise<string>) | undefined;
 
   #status: PlaygroundStatus = 'idle';
   #message = '';
@@ -227,6 +236,11 @@ export class IxPlayground extends LitElement {
     return new TicketStore(`${this.#serverUrl()}|${this.playground}|${who}`);
   }
 
+  #sessionOptions(): CreateSessionOptions {
+    const token = this.tokenProvider ?? (this.token || undefined);
+    return token ? { token } : {};
+  }
+
   #serverUrl(): string {
     return new URL(this.server || '/', document.baseURI).toString().replace(/\/$/, '');
   }
@@ -244,7 +258,7 @@ export class IxPlayground extends LitElement {
       this.#setStatus('connecting', 'Starting your machine…');
       const store = this.#store();
       const stored = store.load();
-      const [xterm, ticket] = await Promise.all([loadXterm(), stored ?? createSession(server, this.playground)]);
+      const [xterm, ticket] = await Promise.all([loadXterm(), stored ?? createSession(server, this.playground, this.#sessionOptions())]);
       if (!this.isConnected) return;
       this.#xterm = xterm;
       this.#tab(0);
@@ -258,7 +272,7 @@ export class IxPlayground extends LitElement {
         this.#teardown();
         this.#disposeTabs();
         this.#tab(0);
-        await this.#attach(url, await createSession(server, this.playground));
+        await this.#attach(url, await createSession(server, this.playground, this.#sessionOptions()));
       }
       store.save({ id: this.#session!.id, token: this.#session!.token });
     } catch (error) {
