@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as pty from 'node-pty';
 import { Cgroups, type SandboxCgroup } from './cgroup.js';
-import { SandboxError, resourceError } from './errors.js';
+import { PlaygroundError, SandboxError, resourceError } from './errors.js';
 import { execProcess } from './exec-process.js';
 import { HomeDisks, run, type HomeDisk } from './home-disk.js';
 import { drainOnExit } from './pty-drain.js';
@@ -146,8 +146,8 @@ export class BwrapDriver implements SandboxDriver {
       await cgroup?.destroy();
       await disk?.dispose();
       if (dir) await rm(dir, { recursive: true, force: true }).catch(() => {});
-      if (error instanceof SandboxError) throw error;
-      throw new SandboxError(`cannot create the sandbox: ${(error as Error).message}`, { cause: error });
+      if (error instanceof PlaygroundError) throw error;
+      throw resourceError('cannot create the sandbox', error);
     }
   }
 

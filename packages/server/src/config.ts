@@ -32,6 +32,10 @@ export interface ServerConfig {
   maxUnattachedPerClient?: number;
   /** Inbound bytes per second per WebSocket before the server stops reading it for a while (IX_INPUT_RATE, default 1Mi). */
   inputRate?: number;
+  /** Inbound frames per second per WebSocket (not an environment variable; default 200). */
+  messageRate?: number;
+  /** How long a new WebSocket has to attach before it is dropped (IX_ATTACH_TIMEOUT, default 10s). */
+  attachTimeoutMs?: number;
   /** Signed session tokens (IX_TOKEN_*): when set, creating a session needs one (docs/operating.md). */
   tokens?: TokenConfig | undefined;
   /** Detached-session grace period in ms (IX_GRACE, default 5m). */
@@ -171,6 +175,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     maxUnattached: number(env, 'IX_MAX_UNATTACHED', 256),
     maxUnattachedPerClient: number(env, 'IX_MAX_UNATTACHED_PER_CLIENT', 8),
     inputRate: parsed(env, 'IX_INPUT_RATE', '1Mi', (t) => ((parseSize(t) ?? 0) >= 1024 ? parseSize(t) : undefined), 'a size per second of at least 1Ki, like 1Mi'),
+    attachTimeoutMs: parsed(env, 'IX_ATTACH_TIMEOUT', '10s', (t) => ((parseDuration(t) ?? 0) >= 100 ? parseDuration(t) : undefined), 'a duration of at least 100ms, like 10s'),
     tokens: tokens(env),
     graceMs: parsed(env, 'IX_GRACE', '5m', (t) => ((parseDuration(t) ?? 0) >= 1000 ? parseDuration(t) : undefined), 'a duration of at least 1s, like 5m'),
     replayBytes: parsed(env, 'IX_REPLAY_BUFFER', '1Mi', parseSize, 'a size like 1Mi'),

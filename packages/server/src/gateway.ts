@@ -23,11 +23,8 @@ import type { Session } from './session.js';
 import type { SessionManager } from './session-manager.js';
 import type { Terminal } from './terminal.js';
 
-/** How long a new connection has to send `attach`; then it is dropped. */
-const ATTACH_TIMEOUT_MS = 10_000;
-/** Control messages per second per connection (acks, resizes, pings), and how many may come at once. */
+/** Frames per second per connection (keystrokes, acks, resizes, pings) before the server stops reading it for a while. */
 const MESSAGE_RATE = 200;
-const MESSAGE_BURST = 400;
 /** A terminal follows at most one client resize per this period (and the last one after it). */
 const RESIZE_SETTLE_MS = 50;
 
@@ -39,6 +36,10 @@ export interface GatewayLimits {
   maxUnattachedPerClient: number;
   /** Inbound bytes per second per connection; past it the server stops reading for a while. */
   inputRate: number;
+  /** Inbound frames per second per connection (default 200; twice that may come at once). */
+  messageRate?: number;
+  /** How long a new connection has to send `attach` before it is dropped (default 10 s). */
+  attachTimeoutMs?: number;
 }
 /** Server-side WebSocket ping period; a client that has not answered the previous ping is dropped (dead within 15-30 s). */
 const HEARTBEAT_MS = 15_000;
@@ -136,9 +137,10 @@ export class Gateway {
     const attachTimer = setTimeout(() => {
       send({ type: 'error', code: ErrorCode.Protocol, message: 'no attach message in time' });
       ws.terminate(); // destroyed, not closed politely: a client that never attaches holds nothing longer
-    }, ATTACH_TIMEOUT_MS);
+    }, this.#limits.attachTimeoutMs ?? 10_000);
     const bytesIn = new RateLimiter(this.#limits.inputRate, this.#limits.inputRate);
-    const messagesIn = new RateLimiter(MESSAGE_RATE, MESSAGE_BURST);
+    const messageRate = this.#limits.messageRate ?? MESSAGE_RATE;
+    const messagesIn = new RateLimiter(messageRate, messageRate * 2);
     let throttled: ReturnType<typeof setTimeout> | undefined;
 
     ws.on('message', (raw: RawData, isBinary: boolean) => {

@@ -71,6 +71,8 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
     maxUnattached: config.maxUnattached ?? 256,
     maxUnattachedPerClient: config.maxUnattachedPerClient ?? 8,
     inputRate: config.inputRate ?? 1024 * 1024,
+    ...(config.messageRate ? { messageRate: config.messageRate } : {}),
+    ...(config.attachTimeoutMs ? { attachTimeoutMs: config.attachTimeoutMs } : {}),
   });
   const connections = new ConnectionCounter(config.maxConnections ?? 0, config.maxConnectionsPerClient ?? 64);
   const widget = widgetDir();
