@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { connect, type Session as ClientSession, type TaskInfo, type WebSocketConstructor } from '@ix-playground/sdk';
-import { encodeInput } from '@ix-playground/sdk/protocol';
+import { encodeInput, encodeMessage } from '@ix-playground/sdk/protocol';
 import { configFromEnv, type ServerConfig } from './config.js';
 import { startServer, type PlaygroundServer } from './server.js';
 import { RawClient, bwrapChildren, clients, request, waitFor } from './testing/clients.js';
@@ -194,6 +194,37 @@ describe('playground server', () => {
     session.write(0, 'tput cols; tput lines\r');
     await waitFor(() => /[\r\n]123\r\n40\r\n/.test(out.text()), 10_000, () => `123 and 40 in the output: ${JSON.stringify(out.text().slice(-3000))}`);
     assert.equal(session.terminals.get(0)?.cols, 123);
+  });
+
+  test('a size beyond the protocol bounds is refused, and narrowing a wide screen with a 300,000-character line keeps pty, mirror and client in step', async () => {
+    const raw = new RawClient(server.url);
+    const { id, token } = await newSession();
+    await raw.attach(id, token);
+    await raw.message('welcome');
+    raw.ws.send(encodeMessage({ type: 'resize', terminal: 0, cols: 1000, rows: 1000 }));
+    assert.equal((await raw.closed()).code, 4400, 'an out-of-bounds size is a protocol error');
+
+    const session = await connect({ server: server.url, playground: 'hello', resume: { id, token }, WebSocket: WebSocket as unknown as WebSocketConstructor });
+    sdkSessions.add(session);
+    const errors: string[] = [];
+    session.on('error', (e) => errors.push(e.code));
+    const out = collect(session);
+    session.resize(0, 5000, 5000); // the SDK clamps to the bounds
+    session.write(0, 'head -c 300000 /dev/zero | tr "\\0" x; echo; echo wide-$((1+1))\r');
+    await waitFor(() => /wide-2\r\n/.test(out.text()), 15_000, 'the long line to be printed');
+    session.resize(0, 1, 200);
+    session.resize(0, 2, 200); // within the settle period: the last size wins, once the period is over
+    await new Promise((r) => setTimeout(r, 250));
+    session.write(0, 'stty size\r');
+    await waitFor(() => /[\r\n]200 2\r\n/.test(out.text()), 10_000, () => `the pty at 200 rows by 2 columns: ${JSON.stringify(out.text().slice(-300))}`);
+    const terminal = server.sessions.get(id)?.terminals.get(0);
+    const snapshot = await terminal?.snapshot();
+    assert.ok(snapshot && snapshot.offset > 300_000, 'the mirror still makes snapshots at the right offset');
+    session.resize(0, 80, 24);
+    session.write(0, 'tput cols\r');
+    await waitFor(() => /[\r\n]80\r\n/.test(out.text()), 10_000, () => `the pty back at 80 columns: ${JSON.stringify(out.text().slice(-400))}`);
+    assert.deepEqual(errors, [], 'no error reached the client');
+    assert.equal(session.status, 'ready');
   });
 
   test('creating hello.txt ticks off the make-file task with a task event and progress 1/1', async () => {

@@ -30,8 +30,11 @@ export class SessionTokens {
     this.#config = config;
   }
 
-  /** Verifies a token and spends its `jti`; throws an `unauthorized` {@link PlaygroundError} saying why not. */
-  async verify(token: string): Promise<TokenGrant> {
+  /**
+   * Verifies a token for a playground (the one the request names, if it names one) and spends its
+   * `jti`; throws an `unauthorized` {@link PlaygroundError} saying why not.
+   */
+  async verify(token: string, playground?: string): Promise<TokenGrant> {
     const config = this.#config;
     let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
     try {
@@ -46,14 +49,17 @@ export class SessionTokens {
     } catch (error) {
       throw new PlaygroundError(ErrorCode.Unauthorized, `the session token was refused: ${reason(error)}`);
     }
-    const { playground, sub, jti, exp } = payload as { playground?: unknown; sub?: unknown; jti?: unknown; exp?: unknown };
-    if (typeof playground !== 'string' || !playground) throw new PlaygroundError(ErrorCode.Unauthorized, 'the session token was refused: it has no "playground" claim');
+    const { playground: granted, sub, jti, exp } = payload as { playground?: unknown; sub?: unknown; jti?: unknown; exp?: unknown };
+    if (typeof granted !== 'string' || !granted) throw new PlaygroundError(ErrorCode.Unauthorized, 'the session token was refused: it has no "playground" claim');
+    if (playground !== undefined && playground !== granted) {
+      throw new PlaygroundError(ErrorCode.Unauthorized, `the session token is for playground "${granted.slice(0, 64)}", not "${playground.slice(0, 64)}"`);
+    }
     if (typeof jti !== 'string' || !jti || jti.length > 200) throw new PlaygroundError(ErrorCode.Unauthorized, 'the session token was refused: its "jti" must be a short string');
     this.#forgetExpired();
     if (this.#used.has(jti)) throw new PlaygroundError(ErrorCode.Unauthorized, 'the session token was refused: it was already used (mint one per session)');
     if (this.#used.size >= MAX_REMEMBERED) throw new PlaygroundError(ErrorCode.Unavailable, 'too many session tokens in flight; try again in a moment');
     this.#used.set(jti, (typeof exp === 'number' ? exp : 0) * 1000 + 5000);
-    return { playground, ...(typeof sub === 'string' && sub ? { user: sub.slice(0, 200) } : {}) };
+    return { playground: granted, ...(typeof sub === 'string' && sub ? { user: sub.slice(0, 200) } : {}) };
   }
 
   #keyFor(): Promise<KeyObject | CryptoKey> {
@@ -73,7 +79,7 @@ export class SessionTokens {
 
 /** A short reason for a person reading the error, without echoing the token. */
 function reason(error: unknown): string {
-  if (error instanceof errors.JWTExpired) return 'it has expired';
+  if (error instanceof errors.JWTExpired) return error.claim === 'iat' ? "it is older than this server's maximum token age" : 'it has expired';
   if (error instanceof errors.JWTClaimValidationFailed) return `claim "${error.claim}" ${error.reason === 'check_failed' ? 'is wrong' : error.reason.replace(/_/g, ' ')}`;
   if (error instanceof errors.JOSEAlgNotAllowed) return 'it is signed with an algorithm this server does not accept';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'its signature does not verify';
