@@ -142,7 +142,7 @@ test('input, check runs and resizes from a read-only spectator never reach the s
   const learner = new Session({ url: server.url.replace('http', 'ws') + '/api/ws', id: ticket.id, token: ticket.token, WebSocket: WS });
   const out = collect(learner);
   const announced: string[] = [];
-  learner.on('task', (task) => announced.push(task.state));
+  learner.on('task', (task) => task.state === 'running' && announced.push(task.id));
   await learner.open();
   await until(() => /\$ $/.test(out.text), 'the first prompt');
 
@@ -162,7 +162,7 @@ test('input, check runs and resizes from a read-only spectator never reach the s
   spy.send(encodeMessage({ type: 'run-checks' }));
   spy.send(encodeMessage({ type: 'resize', terminal: 0, cols: 33, rows: 11 }));
   await until(() => messages.filter((m) => m.type === 'error' && m.code === 'read-only').length >= 2, 'the read-only error for run-checks');
-  assert.deepEqual(announced, [], 'no check ran (a run the page asks for announces "running")');
+  assert.deepEqual(announced, [], 'no check ran (a run the page asks for reports "running")');
   assert.equal(server.sessions.get(ticket.id)?.terminals.get(0)?.cols, 80, "the spectator's resize is ignored");
 
   learner.write(0, 'ls ~/spy-was-here; echo __CH""ECKED__\r');
