@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { configFromEnv } from './config.js';
+import { configFromEnv, isLoopback } from './config.js';
 import { startServer } from './server.js';
 
 /** The reference server's command line: configured by environment variables (docs/operating.md). */
@@ -7,6 +7,9 @@ async function main(): Promise<void> {
   const config = configFromEnv();
   const server = await startServer(config);
   console.log(`ix-playground: ${server.limits}`);
+  if (!config.tokens && !isLoopback(config.host)) {
+    console.warn(`ix-playground: anyone who can reach ${config.host}:${config.port} may start sessions (up to the per-client limits); set IX_TOKEN_SECRET to require signed session tokens (docs/operating.md)`);
+  }
   console.log(`ix-playground server on ${server.url} (playgrounds: ${[...server.manifests.keys()].join(', ') || 'none'}; allowed origins: ${server.origins.allowed.join(' ')})`);
   let stopping = false;
   const stop = () => {
