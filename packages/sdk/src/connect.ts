@@ -1,6 +1,6 @@
 import { ErrorCode, PlaygroundError } from './errors.js';
 import type { BackoffOptions } from './backoff.js';
-import type { AttachMode } from './protocol.js';
+import { errorCodeOf, type AttachMode } from './protocol.js';
 import { Session } from './session.js';
 import type { WebSocketConstructor } from './websocket.js';
 
@@ -98,7 +98,7 @@ export async function createSession(server: string, playground: string, options:
     throw new PlaygroundError(ErrorCode.Protocol, `the server at ${server} did not answer with JSON (HTTP ${response.status})`, { cause });
   }
   if (!response.ok) {
-    const code = (body.error?.code as ErrorCode | undefined) ?? ErrorCode.Internal;
+    const code = errorCodeOf(body.error?.code);
     throw new PlaygroundError(code, body.error?.message ?? `the server refused the session (HTTP ${response.status})`);
   }
   if (typeof body.id !== 'string' || typeof body.token !== 'string') {

@@ -24,6 +24,8 @@ export const ErrorCode = {
   Sandbox: 'sandbox',
   /** A playground manifest is malformed. */
   Manifest: 'manifest',
+  /** The client cancelled what it was waiting for (closed a session before it was ready). */
+  Cancelled: 'cancelled',
   /** The session has ended; nothing more can be sent. */
   Ended: 'ended',
   /** Read-only clients may not send input. */

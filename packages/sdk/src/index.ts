@@ -6,12 +6,27 @@ export { connect, createSession, gatewayUrl, type ConnectOptions, type CreateSes
 export { Session, type SessionEvents, type SessionOptions, type SessionStatus, type OutputEvent } from './session.js';
 export { ErrorCode, PlaygroundError } from './errors.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
+export { DisposableStore, type Disposable, type DisposableLike } from './disposable.js';
+export { ReconnectPolicy, type ReconnectDecision } from './reconnect-policy.js';
+export { AckTracker, type ResumePoint } from './ack-tracker.js';
+export { Connection, type ConnectionEvents, type ConnectionOptions } from './connection.js';
 export {
   PROTOCOL,
   CloseCode,
   RETRYABLE_CLOSE_CODES,
+  END_REASONS,
+  END_REASON_CLOSE_CODES,
+  TASK_STATES,
+  ATTACH_MODES,
+  NOTICE_LEVELS,
+  MAX_COLS,
+  MAX_ROWS,
+  MAX_TERMINALS,
+  endReasonOf,
+  errorCodeOf,
   type AttachMode,
   type EndReason,
+  type NoticeLevel,
   type TaskInfo,
   type TaskState,
   type TerminalInfo,

@@ -16,6 +16,9 @@ export const PROTOCOL = 'ix-playground.v1';
 /** Subprotocols this codec speaks, newest first. */
 export const PROTOCOLS: readonly string[] = [PROTOCOL];
 
+/** Terminals (tabs) a session may have at most, exited ones included. */
+export const MAX_TERMINALS = 8;
+
 /** The largest frame either side accepts, in bytes. */
 export const MAX_FRAME_BYTES = 256 * 1024;
 
@@ -59,16 +62,73 @@ export const CloseCode = {
 } as const;
 
 /** Why a session ended. */
-export type EndReason = 'exited' | 'expired' | 'shutdown' | 'kicked' | 'error';
+export const END_REASONS = ['exited', 'expired', 'shutdown', 'kicked', 'error'] as const;
+const endReason = v.picklist(END_REASONS);
+/** Why a session ended: one of {@link END_REASONS}. */
+export type EndReason = v.InferOutput<typeof endReason>;
 
 /** Task states, in the order a task usually moves through them. */
-export type TaskState = 'blocked' | 'pending' | 'running' | 'done' | 'failed';
-
-/** Close codes after which a client should reconnect and resume; every other code is final. */
-export const RETRYABLE_CLOSE_CODES: readonly number[] = [1001, 1005, 1006, 1011, 1012, 1013, 4408, 4500, 4503];
+export const TASK_STATES = ['blocked', 'pending', 'running', 'done', 'failed'] as const;
+const taskState = v.picklist(TASK_STATES);
+/** A task's state: one of {@link TASK_STATES}. */
+export type TaskState = v.InferOutput<typeof taskState>;
 
 /** How a client is attached: read-write, or a read-only spectator. */
-export type AttachMode = 'rw' | 'ro';
+export const ATTACH_MODES = ['rw', 'ro'] as const;
+const attachMode = v.picklist(ATTACH_MODES);
+/** `rw` or `ro`. */
+export type AttachMode = v.InferOutput<typeof attachMode>;
+
+/** How important a notice for the people at the page is. */
+export const NOTICE_LEVELS = ['info', 'warning', 'error'] as const;
+const noticeLevel = v.picklist(NOTICE_LEVELS);
+/** `info`, `warning` or `error`. */
+export type NoticeLevel = v.InferOutput<typeof noticeLevel>;
+
+/** The close code a server uses when a session ends, for each reason. */
+export const END_REASON_CLOSE_CODES: Readonly<Record<EndReason, number>> = {
+  exited: CloseCode.Ended,
+  expired: CloseCode.Expired,
+  shutdown: CloseCode.Shutdown,
+  kicked: CloseCode.Kicked,
+  error: CloseCode.Internal,
+};
+
+/** The end reason a close code says, for the codes that end a session for good (undefined for the others). */
+export function endReasonOf(code: number): EndReason | undefined {
+  switch (code) {
+    case CloseCode.Ended:
+      return 'exited';
+    case CloseCode.Expired:
+      return 'expired';
+    case CloseCode.Shutdown:
+      return 'shutdown';
+    case CloseCode.Kicked:
+      return 'kicked';
+    default:
+      return undefined;
+  }
+}
+
+/** Close codes after which a client should reconnect and resume; every other code is final. */
+export const RETRYABLE_CLOSE_CODES: readonly number[] = [
+  1001, // going away (a proxy or server restarting)
+  1005, // no status
+  1006, // abnormal: the connection dropped
+  1011, // server error
+  1012, // service restart
+  1013, // try again later
+  CloseCode.Timeout,
+  CloseCode.Internal,
+  CloseCode.Lagging,
+];
+
+const errorCode = v.picklist(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]);
+
+/** An error code from the wire: known codes as they are, anything else (a newer server) as `internal`. */
+export function errorCodeOf(code: unknown): ErrorCode {
+  return v.is(errorCode, code) ? code : ErrorCode.Internal;
+}
 
 const terminalId = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffff));
 const offset = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
@@ -86,7 +146,7 @@ const taskSchema = v.object({
   title: v.pipe(v.string(), v.maxLength(1000)),
   hint: v.optional(v.pipe(v.string(), v.maxLength(10000))),
   needs: v.array(shortText),
-  state: v.picklist(['blocked', 'pending', 'running', 'done', 'failed']),
+  state: taskState,
   message: v.optional(v.pipe(v.string(), v.maxLength(4000))),
   exitCode: v.optional(v.nullable(v.number())),
   durationMs: v.optional(v.number()),
@@ -105,7 +165,7 @@ const clientSchema = v.variant('type', [
     type: v.literal('attach'),
     session: shortText,
     token: shortText,
-    mode: v.optional(v.picklist(['rw', 'ro'])),
+    mode: v.optional(attachMode),
     /** Per terminal, the offset the client has already rendered; the server replays from there. */
     resume: v.optional(v.pipe(v.array(v.object({ terminal: terminalId, offset })), v.maxLength(64))),
   }),
@@ -125,7 +185,7 @@ const serverSchema = v.variant('type', [
     type: v.literal('welcome'),
     protocol: v.string(),
     session: shortText,
-    mode: v.picklist(['rw', 'ro']),
+    mode: attachMode,
     playground: v.object({ name: shortText, title: v.string() }),
     terminals: v.array(terminalInfo),
     tasks: v.array(taskSchema),
@@ -141,14 +201,11 @@ const serverSchema = v.variant('type', [
   v.object({ type: v.literal('task'), task: taskSchema }),
   v.object({ type: v.literal('tasks'), tasks: v.array(taskSchema) }),
   v.object({ type: v.literal('progress'), done: v.number(), total: v.number() }),
-  v.object({
-    type: v.literal('ended'),
-    reason: v.picklist(['exited', 'expired', 'shutdown', 'kicked', 'error']),
-  }),
+  v.object({ type: v.literal('ended'), reason: endReason }),
   v.object({ type: v.literal('error'), code: v.string(), message: v.string() }),
   v.object({
     type: v.literal('notice'),
-    level: v.picklist(['info', 'warning', 'error']),
+    level: noticeLevel,
     message: v.pipe(v.string(), v.maxLength(4000)),
   }),
   v.object({ type: v.literal('ping'), t: v.number() }),

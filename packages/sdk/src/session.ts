@@ -1,24 +1,26 @@
 import { createNanoEvents, type Emitter, type Unsubscribe } from 'nanoevents';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { AckTracker } from './ack-tracker.js';
+import type { BackoffOptions } from './backoff.js';
+import { Connection } from './connection.js';
+import { DisposableStore } from './disposable.js';
+import { ErrorCode, PlaygroundError } from './errors.js';
 import {
   CloseCode,
   MAX_COLS,
   MAX_ROWS,
-  PROTOCOL,
-  RETRYABLE_CLOSE_CODES,
-  decodeOutput,
-  decodeServerMessage,
-  encodeInput,
-  encodeMessage,
+  endReasonOf,
+  errorCodeOf,
   type AttachMode,
   type ClientMessage,
   type EndReason,
+  type NoticeLevel,
+  type OutputFrame,
   type ServerMessage,
   type TaskInfo,
   type TerminalInfo,
 } from './protocol.js';
-import { ErrorCode, PlaygroundError } from './errors.js';
-import type { WebSocketConstructor, WebSocketLike } from './websocket.js';
+import { ReconnectPolicy } from './reconnect-policy.js';
+import type { WebSocketConstructor } from './websocket.js';
 
 /** Where a session is in its life. */
 export type SessionStatus = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'ended' | 'error';
@@ -57,7 +59,7 @@ export interface SessionEvents {
   /** Progress over all tasks. */
   progress(progress: { done: number; total: number }): void;
   /** A message for the person at the page (for example: the manifest was reloaded, or is invalid). */
-  notice(notice: { level: 'info' | 'warning' | 'error'; message: string }): void;
+  notice(notice: { level: NoticeLevel; message: string }): void;
   /** The session ended for good. */
   ended(reason: EndReason): void;
   /** Something went wrong; the session may still be usable unless status is `error`. */
@@ -87,16 +89,16 @@ export interface SessionOptions {
   heartbeatMs?: number;
 }
 
-/** Unacknowledged bytes after which an ack is sent at once rather than on the timer. */
-const ACK_BYTES = 32 * 1024;
-const ACK_DELAY_MS = 50;
-
 const decoder = new TextDecoder();
 
 /**
  * A live connection to one playground session: its terminals, tasks and status. It reconnects by
  * itself after a lost connection and resumes every terminal where it left off, so no output byte
  * is lost or shown twice. Works in browsers and in Node; it has no DOM dependency.
+ *
+ * The parts: a {@link Connection} per socket, a {@link ReconnectPolicy} deciding when to try
+ * again, and an {@link AckTracker} keeping the byte accounting across connections. This class
+ * holds the state the server reported and the promise of {@link open}.
  */
 export class Session {
   /** Session id (safe to show; useless without a token). */
@@ -108,27 +110,28 @@ export class Session {
 
   #status: SessionStatus = 'idle';
   #emitter: Emitter<SessionEvents> = createNanoEvents<SessionEvents>();
-  #socket: WebSocketLike | undefined;
   #options: SessionOptions;
+  #connection: Connection | undefined;
+  /** Listeners and timers of the current connection attempt; cleared when it is replaced or closed. */
+  #attempt = new DisposableStore();
+  #acks: AckTracker;
+  #policy: ReconnectPolicy;
+  /** Rejects the pending {@link open}, if any. */
+  #cancelOpen: ((error: PlaygroundError) => void) | undefined;
   #terminals = new Map<number, TerminalInfo>();
   #tasks: TaskInfo[] = [];
-  #received = new Map<number, number>();
-  #acked = new Map<number, number>();
-  #rendered = new Map<number, number>();
-  #ackTimer: ReturnType<typeof setTimeout> | undefined;
   #playground = { name: '', title: '' };
   #grantedMode: AttachMode | undefined;
-  #closedByUser = false;
-  #attempt = 0;
-  #retryTimer: ReturnType<typeof setTimeout> | undefined;
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
-  #lastHeard = 0;
+  /** True once the session has been ready on some connection (only then are drops retried). */
+  #wasUp = false;
 
   constructor(options: SessionOptions) {
     this.#options = options;
     this.id = options.id;
     this.token = options.token;
     this.mode = options.mode ?? 'rw';
+    this.#acks = new AckTracker((terminal, offset) => this.#connection?.send({ type: 'ack', terminal, offset }));
+    this.#policy = new ReconnectPolicy(options.reconnect ?? {});
   }
 
   /** Current status. */
@@ -163,13 +166,25 @@ export class Session {
 
   /**
    * Opens the WebSocket and attaches. Resolves once the server has welcomed us; rejects with a
-   * {@link PlaygroundError} if it refuses. Later drops are retried by the session itself.
+   * {@link PlaygroundError} if it refuses, or with `cancelled` if {@link close} comes first. Later
+   * drops are retried by the session itself.
    */
   open(): Promise<void> {
     if (this.#status === 'ended') return Promise.reject(new PlaygroundError(ErrorCode.Ended, 'the session has ended'));
-    this.#closedByUser = false;
+    this.#cancelOpen?.(new PlaygroundError(ErrorCode.Cancelled, 'open() was called again'));
     this.#setStatus('connecting');
-    return this.#connect();
+    return new Promise<void>((resolve, reject) => {
+      let pending = true;
+      const settle = (error?: PlaygroundError) => {
+        if (!pending) return;
+        pending = false;
+        this.#cancelOpen = undefined;
+        if (error) reject(error);
+        else resolve();
+      };
+      this.#cancelOpen = settle;
+      this.#connect(settle);
+    });
   }
 
   /** Sends keyboard input to a terminal. Refused (with an `error` event) for read-only sessions. */
@@ -178,7 +193,7 @@ export class Session {
       this.#emitter.emit('error', new PlaygroundError(ErrorCode.ReadOnly, 'this session is attached read-only'));
       return;
     }
-    if (this.#socket?.readyState === 1) this.#socket.send(encodeInput(terminal, data));
+    this.#connection?.sendInput(terminal, data);
   }
 
   /** Resizes a terminal's pty (sizes are clamped to 1…{@link MAX_COLS} by 1…{@link MAX_ROWS}). */
@@ -200,10 +215,7 @@ export class Session {
    * (flow control). Only needed with `manualAck`; sent in batches.
    */
   ack(terminal: number, offset: number): void {
-    if (offset <= (this.#rendered.get(terminal) ?? 0)) return;
-    this.#rendered.set(terminal, offset);
-    if (offset - (this.#acked.get(terminal) ?? 0) >= ACK_BYTES) this.#flushAcks();
-    else this.#ackTimer ??= setTimeout(() => this.#flushAcks(), ACK_DELAY_MS);
+    this.#acks.rendered(terminal, offset);
   }
 
   /** Asks the server to run the task checks now. */
@@ -211,112 +223,88 @@ export class Session {
     this.#send({ type: 'run-checks' });
   }
 
-  /** Closes the connection and stops reconnecting. The server keeps the session for its grace period. */
+  /**
+   * Closes the connection and stops reconnecting; a pending {@link open} rejects with `cancelled`.
+   * The server keeps the session for its grace period, so {@link open} may attach again.
+   */
   close(): void {
-    this.#closedByUser = true;
-    this.#stopTimers();
-    const socket = this.#socket;
-    this.#socket = undefined;
-    socket?.close(1000, 'client closed');
+    this.#drop();
+    this.#acks.dispose();
+    this.#cancelOpen?.(new PlaygroundError(ErrorCode.Cancelled, 'the session was closed before it was ready'));
     if (this.#status !== 'ended' && this.#status !== 'error') this.#setStatus('idle');
   }
 
-  #connect(): Promise<void> {
+  /** Closes the current connection without reporting anything, and cancels a scheduled retry. */
+  #drop(): void {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    this.#attempt.clear();
+    connection?.close(1000, 'client closed');
+  }
+
+  /** One connection attempt; `settle` (the pending open, if any) hears how it went. */
+  #connect(settle: (error?: PlaygroundError) => void): void {
+    this.#drop();
     const Ctor = this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) {
-      return Promise.reject(new PlaygroundError(ErrorCode.Network, 'no WebSocket implementation: pass one in the WebSocket option'));
+      this.#fail(new PlaygroundError(ErrorCode.Network, 'no WebSocket implementation: pass one in the WebSocket option'), settle);
+      return;
     }
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const settle = (error?: PlaygroundError) => {
-        if (settled) return;
-        settled = true;
-        if (error) reject(error);
-        else resolve();
-      };
-      let socket: WebSocketLike;
-      try {
-        socket = new Ctor(this.#options.url, [PROTOCOL]);
-      } catch (cause) {
-        const error = new PlaygroundError(ErrorCode.Network, `cannot open ${this.#options.url}`, { cause });
-        settle(error);
-        this.#fail(error);
-        return;
-      }
-      socket.binaryType = 'arraybuffer';
-      this.#socket = socket;
-      socket.onopen = () => {
-        if (socket.protocol && socket.protocol !== PROTOCOL) {
-          settle(new PlaygroundError(ErrorCode.Version, `server chose protocol ${socket.protocol}, expected ${PROTOCOL}`));
-          socket.close();
-          return;
+    let connection: Connection;
+    try {
+      connection = new Connection({
+        url: this.#options.url,
+        WebSocket: Ctor,
+        heartbeatMs: this.#options.heartbeatMs ?? 10_000,
+        attach: () => ({ type: 'attach', session: this.id, token: this.token, mode: this.mode, resume: this.#acks.resumePoints() }),
+      });
+    } catch (error) {
+      this.#fail(error as PlaygroundError, settle);
+      return;
+    }
+    this.#connection = connection;
+    let ready = false;
+    this.#attempt.add(
+      connection.on('message', (message) => {
+        this.#handle(message);
+        if (message.type === 'welcome') {
+          ready = true;
+          connection.startHeartbeat();
+          settle();
+        } else if (message.type === 'error' && !ready) {
+          settle(new PlaygroundError(errorCodeOf(message.code), message.message));
         }
-        this.#lastHeard = Date.now();
-        const resume = [...this.#received].map(([terminal, offset]) => ({ terminal, offset }));
-        this.#send({ type: 'attach', session: this.id, token: this.token, mode: this.mode, resume });
-      };
-      socket.onmessage = (event) => {
-        if (this.#socket !== socket) return;
-        this.#lastHeard = Date.now();
+      }),
+      connection.on('output', (frame) => {
         try {
-          if (typeof event.data === 'string') {
-            const message = decodeServerMessage(event.data);
-            this.#handle(message);
-            if (message.type === 'welcome') settle();
-            if (message.type === 'error' && !settled) settle(new PlaygroundError(message.code as ErrorCode, message.message));
-          } else {
-            this.#handleOutput(new Uint8Array(event.data as ArrayBuffer));
-          }
+          this.#handleOutput(frame);
         } catch (error) {
-          const err = error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Protocol, String(error));
-          this.#emitter.emit('error', err);
-          socket.close(CloseCode.ProtocolError, err.message.slice(0, 120));
+          this.#emitter.emit('error', error as PlaygroundError);
+          connection.close(CloseCode.ProtocolError, (error as Error).message.slice(0, 120));
         }
-      };
-      socket.onerror = () => {
-        // The close event that always follows carries the reason.
-      };
-      socket.onclose = (event) => {
-        if (this.#socket !== socket) return;
-        this.#socket = undefined;
-        this.#stopHeartbeat();
-        const error = closeError(event.code, event.reason, this.#options.url);
-        const wasReady = settled;
+      }),
+      connection.on('invalid', (error) => this.#emitter.emit('error', error)),
+      connection.on('close', (code, reason) => {
+        if (this.#connection !== connection) return;
+        this.#connection = undefined;
+        this.#attempt.clear();
+        const error = closeError(code, reason, this.#options.url);
         settle(error ?? new PlaygroundError(ErrorCode.Network, 'connection closed before the session was ready'));
-        this.#handleClose(event.code, error, wasReady);
-      };
-    });
+        this.#handleClose(code, error);
+      }),
+    );
   }
 
   #send(message: ClientMessage): void {
-    if (this.#socket?.readyState === 1) this.#socket.send(encodeMessage(message));
+    this.#connection?.send(message);
   }
 
-  #flushAcks(): void {
-    clearTimeout(this.#ackTimer);
-    this.#ackTimer = undefined;
-    for (const [terminal, offset] of this.#rendered) {
-      if (offset > (this.#acked.get(terminal) ?? 0)) {
-        this.#acked.set(terminal, offset);
-        this.#send({ type: 'ack', terminal, offset });
-      }
-    }
-  }
-
-  #handleOutput(frame: Uint8Array): void {
-    const out = decodeOutput(frame);
-    const have = this.#received.get(out.terminal) ?? 0;
-    const end = out.offset + out.data.byteLength;
-    if (end <= have) return; // already seen (replay overlap): never show a byte twice
-    if (out.offset > have && this.#received.has(out.terminal)) {
-      // A gap would corrupt the screen silently; only a snapshot may move the offset forward.
-      throw new PlaygroundError(ErrorCode.Protocol, `output for terminal ${out.terminal} skipped from ${have} to ${out.offset}`);
-    }
-    const data = out.offset < have ? out.data.subarray(have - out.offset) : out.data;
-    const offset = Math.max(out.offset, have);
-    this.#received.set(out.terminal, end);
-    this.#emitter.emit('output', { terminal: out.terminal, offset, data });
-    if (!this.#options.manualAck) this.ack(out.terminal, end);
+  #handleOutput(frame: OutputFrame): void {
+    const fresh = this.#acks.accept(frame);
+    if (!fresh) return;
+    const end = fresh.offset + fresh.data.byteLength;
+    this.#emitter.emit('output', { terminal: fresh.terminal, offset: fresh.offset, data: fresh.data });
+    if (!this.#options.manualAck) this.ack(fresh.terminal, end);
   }
 
   #handle(message: ServerMessage): void {
@@ -327,25 +315,22 @@ export class Session {
         for (const t of message.terminals) {
           this.#terminals.set(t.id, t);
           // A terminal we never saw starts at 0; the server sends a snapshot if that is gone.
-          if (!this.#received.has(t.id)) this.#received.set(t.id, 0);
+          this.#acks.track(t.id);
         }
         this.#tasks = message.tasks;
-        this.#attempt = 0;
-        this.#startHeartbeat();
+        this.#wasUp = true;
+        this.#policy.reset();
         this.#setStatus('ready');
         this.#emitter.emit('tasks', this.#tasks);
         break;
       case 'terminal':
         this.#terminals.set(message.terminal.id, message.terminal);
-        if (!this.#received.has(message.terminal.id)) this.#received.set(message.terminal.id, 0);
+        this.#acks.track(message.terminal.id);
         this.#emitter.emit('terminal', message.terminal);
         break;
       case 'snapshot':
-        this.#received.set(message.terminal, message.offset);
-        this.#rendered.set(message.terminal, message.offset);
+        this.#acks.snapshot(message.terminal, message.offset);
         this.#emitter.emit('snapshot', { terminal: message.terminal, offset: message.offset, data: message.data });
-        this.#send({ type: 'ack', terminal: message.terminal, offset: message.offset });
-        this.#acked.set(message.terminal, message.offset);
         break;
       case 'exit':
         this.#emitter.emit('exit', { terminal: message.terminal, code: message.code });
@@ -367,87 +352,48 @@ export class Session {
         this.#emitter.emit('notice', { level: message.level, message: message.message });
         break;
       case 'ended':
-        this.#stopTimers();
-        this.#setStatus('ended');
-        this.#emitter.emit('ended', message.reason);
+        this.#end(message.reason);
         break;
       case 'error':
-        this.#emitter.emit('error', new PlaygroundError(message.code as ErrorCode, message.message));
+        this.#emitter.emit('error', new PlaygroundError(errorCodeOf(message.code), message.message));
         break;
       case 'ping':
-        this.#send({ type: 'pong', t: message.t });
-        break;
       case 'pong':
         break;
     }
   }
 
-  #handleClose(code: number, error: PlaygroundError | undefined, wasReady: boolean): void {
-    if (this.#status === 'ended' || this.#closedByUser) return;
-    if (code === CloseCode.Ended || code === CloseCode.Expired || code === CloseCode.Shutdown || code === CloseCode.Kicked) {
-      this.#setStatus('ended');
+  #handleClose(code: number, error: PlaygroundError | undefined): void {
+    if (this.#status === 'ended') return;
+    const reason = endReasonOf(code);
+    if (reason) {
+      this.#end(reason);
       return;
     }
-    const reconnect = this.#options.reconnect;
-    // Only a session that was up reconnects by itself; a first connection that fails is reported.
-    const mayRetry = reconnect !== false && (wasReady || this.#status === 'reconnecting') && RETRYABLE_CLOSE_CODES.includes(code);
-    if (!mayRetry) {
-      this.#fail(error ?? new PlaygroundError(ErrorCode.Network, 'connection lost'));
+    const decision = this.#policy.next(code, this.#wasUp);
+    if (!decision.retry) {
+      const exhausted = new PlaygroundError(ErrorCode.Network, `lost the connection and could not resume after ${this.#policy.attempts} attempts`);
+      this.#fail(decision.exhausted ? exhausted : (error ?? new PlaygroundError(ErrorCode.Network, 'connection lost')));
       return;
     }
-    const options = reconnect || {};
-    const attempts = options.attempts ?? 12;
-    if (this.#attempt >= attempts) {
-      this.#fail(new PlaygroundError(ErrorCode.Network, `lost the connection and could not resume after ${attempts} attempts`));
-      return;
-    }
-    this.#attempt++;
-    const delayMs = backoffDelay(this.#attempt, options);
     this.#setStatus('reconnecting');
-    this.#emitter.emit('reconnecting', { attempt: this.#attempt, delayMs });
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      if (this.#closedByUser) return;
-      this.#connect().catch(() => {
-        // the close handler of that attempt schedules the next one or fails
-      });
-    }, delayMs);
+    this.#emitter.emit('reconnecting', { attempt: decision.attempt, delayMs: decision.delayMs });
+    // The retry belongs to the attempt store: close() cancels it.
+    this.#attempt.timeout(() => this.#connect(() => {}), decision.delayMs);
   }
 
-  #startHeartbeat(): void {
-    this.#stopHeartbeat();
-    const period = this.#options.heartbeatMs ?? 10_000;
-    this.#heartbeat = setInterval(() => {
-      const socket = this.#socket;
-      if (!socket) return;
-      if (Date.now() - this.#lastHeard > period * 2.5) {
-        // Silent too long: the peer or the path is dead. Drop the socket and resume on a new one.
-        this.#socket = undefined;
-        socket.onclose = null;
-        socket.close(CloseCode.Timeout, 'heartbeat timeout');
-        this.#handleClose(CloseCode.Timeout, new PlaygroundError(ErrorCode.Network, 'the server stopped answering'), true);
-        return;
-      }
-      this.#send({ type: 'ping', t: Date.now() });
-    }, period);
-    (this.#heartbeat as { unref?: () => void }).unref?.();
+  #end(reason: EndReason): void {
+    if (this.#status === 'ended') return;
+    this.#drop();
+    this.#acks.dispose();
+    this.#setStatus('ended');
+    this.#emitter.emit('ended', reason);
   }
 
-  #stopHeartbeat(): void {
-    clearInterval(this.#heartbeat);
-    this.#heartbeat = undefined;
-  }
-
-  #stopTimers(): void {
-    this.#stopHeartbeat();
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-    clearTimeout(this.#ackTimer);
-    this.#ackTimer = undefined;
-  }
-
-  #fail(error: PlaygroundError): void {
-    this.#stopTimers();
+  #fail(error: PlaygroundError, settle?: (error?: PlaygroundError) => void): void {
+    this.#drop();
+    this.#acks.dispose();
+    settle?.(error);
     this.#emitter.emit('error', error);
     this.#setStatus('error');
   }

@@ -3,6 +3,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   CloseCode,
+  END_REASON_CLOSE_CODES,
+  MAX_TERMINALS,
   ErrorCode,
   MAX_FRAME_BYTES,
   PROTOCOL,
@@ -250,8 +252,7 @@ export class Gateway {
       session.on('notice', (level, message) => send({ type: 'notice', level, message: message.slice(0, 4000) })),
       session.on('ended', (reason) => {
         send({ type: 'ended', reason });
-        const code = { exited: CloseCode.Ended, expired: CloseCode.Expired, shutdown: CloseCode.Shutdown, kicked: CloseCode.Kicked, error: CloseCode.Internal }[reason];
-        ws.close(code, `session ${reason}`);
+        ws.close(END_REASON_CLOSE_CODES[reason], `session ${reason}`);
       }),
     );
     send({ type: 'progress', ...session.runner.progress });
@@ -301,7 +302,7 @@ export class Gateway {
         break;
       case 'open':
         if (mode !== 'rw') return send({ type: 'error', code: ErrorCode.ReadOnly, message: 'read-only clients cannot open terminals' });
-        if (session.terminals.size >= 8) return send({ type: 'error', code: ErrorCode.Limit, message: 'at most 8 terminals per session' });
+        if (session.terminals.size >= MAX_TERMINALS) return send({ type: 'error', code: ErrorCode.Limit, message: `at most ${MAX_TERMINALS} terminals per session` });
         try {
           session.openTerminal(message.name ?? `shell ${session.terminals.size + 1}`);
         } catch (error) {

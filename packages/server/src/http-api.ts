@@ -13,6 +13,7 @@ const STATUS: Record<ErrorCode, number> = {
   [ErrorCode.Protocol]: 400,
   [ErrorCode.Version]: 400,
   [ErrorCode.BadRequest]: 400,
+  [ErrorCode.Cancelled]: 400,
   [ErrorCode.Manifest]: 400,
   [ErrorCode.Unauthorized]: 401,
   [ErrorCode.Origin]: 403,

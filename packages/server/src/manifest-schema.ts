@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { MAX_TERMINALS } from '@ix-playground/sdk/protocol';
 import { parseDuration, parseSize } from './units.js';
 
 const duration = v.pipe(
@@ -64,7 +65,7 @@ export const manifestSchema = v.strictObject({
     [],
   ),
   init: v.optional(v.string()),
-  terminals: v.optional(v.pipe(v.array(v.strictObject({ name: v.pipe(v.string(), v.nonEmpty('must not be empty'), v.maxLength(200, 'must be at most 200 characters')) })), v.minLength(1), v.maxLength(8)), [
+  terminals: v.optional(v.pipe(v.array(v.strictObject({ name: v.pipe(v.string(), v.nonEmpty('must not be empty'), v.maxLength(200, 'must be at most 200 characters')) })), v.minLength(1), v.maxLength(MAX_TERMINALS)), [
     { name: 'main' },
   ]),
   tasks: v.optional(v.array(taskSchema), []),

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createNanoEvents } from 'nanoevents';
-import type { AttachMode, EndReason, TaskInfo, TerminalInfo } from '@ix-playground/sdk/protocol';
+import type { AttachMode, EndReason, NoticeLevel, TaskInfo, TerminalInfo } from '@ix-playground/sdk/protocol';
 import type { Manifest } from './manifest-schema.js';
 import type { Sandbox, SandboxDriver } from './sandbox.js';
 import { TaskRunner } from './task-runner.js';
@@ -18,7 +18,7 @@ export interface SessionEvents {
   /** The task list was replaced (manifest hot reload). */
   tasks(tasks: TaskInfo[]): void;
   /** A message for the people at the page (for example: the manifest was reloaded, or is invalid). */
-  notice(level: 'info' | 'warning' | 'error', message: string): void;
+  notice(level: NoticeLevel, message: string): void;
   /** The session ended; its sandbox is being torn down. */
   ended(reason: EndReason): void;
 }
@@ -117,7 +117,7 @@ export class Session {
   }
 
   /** Shows a message to every client of this session. */
-  notify(level: 'info' | 'warning' | 'error', message: string): void {
+  notify(level: NoticeLevel, message: string): void {
     if (!this.endReason) this.#events.emit('notice', level, message);
   }
 

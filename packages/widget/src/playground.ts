@@ -9,6 +9,7 @@ import {
   gatewayUrl,
   type CreateSessionOptions,
   type EndReason,
+  type NoticeLevel,
   type SessionStatus,
   type SessionTicket,
 } from '@ix-playground/sdk';
@@ -94,7 +95,7 @@ export class IxPlayground extends LitElement {
 
   #status: PlaygroundStatus = 'idle';
   #message = '';
-  #notice: { level: 'info' | 'warning' | 'error'; text: string } | undefined;
+  #notice: { level: NoticeLevel; text: string } | undefined;
   #noticeTimer: ReturnType<typeof setTimeout> | undefined;
   #xterm: XtermModules | undefined;
   #tabs = new Map<number, Tab>();
@@ -383,7 +384,7 @@ export class IxPlayground extends LitElement {
   }
 
   /** Shows a dismissable banner; info and warnings fade after a while, errors stay. */
-  #showNotice(notice: { level: 'info' | 'warning' | 'error'; text: string } | undefined): void {
+  #showNotice(notice: { level: NoticeLevel; text: string } | undefined): void {
     clearTimeout(this.#noticeTimer);
     this.#notice = notice;
     if (notice && notice.level !== 'error') this.#noticeTimer = setTimeout(() => this.#showNotice(undefined), 10_000);

@@ -1,6 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';
-import type { Session, TaskInfo, TaskState } from '@ix-playground/sdk';
+import type { NoticeLevel, Session, TaskInfo, TaskState } from '@ix-playground/sdk';
 import type { IxStatusEvent } from './events.js';
 import { findPlayground } from './find-playground.js';
 import { renderMarkdown } from './markdown.js';
@@ -10,7 +10,7 @@ import { tasksStyles } from './tasks.styles.js';
 /** A message from the server for the person at the page (e.g. the manifest is invalid). */
 interface Notice {
   key: number;
-  level: 'info' | 'warning' | 'error';
+  level: NoticeLevel;
   message: string;
 }
 
