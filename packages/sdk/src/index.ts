@@ -7,9 +7,6 @@ export { Session, type SessionEvents, type SessionOptions, type SessionStatus, t
 export { ErrorCode, PlaygroundError } from './errors.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { DisposableStore, type Disposable, type DisposableLike } from './disposable.js';
-export { ReconnectPolicy, type ReconnectDecision } from './reconnect-policy.js';
-export { AckTracker, type ResumePoint } from './ack-tracker.js';
-export { Connection, type ConnectionEvents, type ConnectionOptions } from './connection.js';
 export {
   PROTOCOL,
   CloseCode,
