@@ -7,11 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { IPty } from 'node-pty';
 import { BwrapDriver } from './bwrap-driver.js';
 import { SandboxError } from './errors.js';
 import { execProcess } from './exec-process.js';
-import type { Sandbox, SandboxSpec } from './sandbox.js';
+import { parseManifest } from './manifest.js';
+import { PlaygroundSession } from './playground-session.js';
+import type { Pty } from './pty.js';
+import type { Machine, MachineSpec, Sandbox } from './sandbox.js';
+import { createMachine, oneMachine, type TestMachine } from './testing/sandboxes.js';
 
 /** Polls `condition` until it holds or `timeoutMs` passes; then fails with `what`. */
 async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -39,7 +42,7 @@ function hostProcesses(needle: string): number[] {
 }
 
 /** The command lines of every process inside a sandbox, as the sandbox itself sees them. */
-async function sandboxProcesses(sandbox: Sandbox): Promise<string[]> {
+async function sandboxProcesses(sandbox: Machine): Promise<string[]> {
   const result = await sandbox.exec('ps -eo args=', 5000);
   assert.equal(result.code, 0, result.output);
   return result.output.split('\n').map((l) => l.trim()).filter(Boolean);
@@ -47,29 +50,23 @@ async function sandboxProcesses(sandbox: Sandbox): Promise<string[]> {
 
 const driver = new BwrapDriver();
 const live = new Set<Sandbox>();
+/** Where this test process's driver makes session folders. */
+const stateDir = path.join(os.tmpdir(), 'ix-playground', `srv-${process.pid}`);
 
-function spec(overrides: Partial<SandboxSpec> = {}): SandboxSpec {
-  return {
-    sessionId: randomBytes(4).toString('hex'),
-    hostname: 'lab',
-    files: [],
-    limits: { memory: 512 * 1024 ** 2, pids: 64, cpu: 100, disk: 64 * 1024 ** 2, network: false },
-    ...overrides,
-  };
-}
+const spec = oneMachine;
 
-async function create(overrides: Partial<SandboxSpec> = {}): Promise<Sandbox> {
-  const sandbox = await driver.create(spec(overrides));
-  live.add(sandbox);
-  return sandbox;
+function create(overrides: Partial<MachineSpec> = {}): Promise<TestMachine> {
+  return createMachine(driver, live, spec(overrides));
 }
 
 /** Collects a pty's output as text. */
-function collect(term: IPty): { text: () => string } {
+function collect(term: Pty): { text: () => string } {
   let text = '';
-  term.onData((d) => (text += typeof d === 'string' ? d : Buffer.from(d).toString('utf8')));
+  term.onData((d) => (text += Buffer.from(d).toString('utf8')));
   return { text: () => text };
 }
+
+const typed = (text: string) => new TextEncoder().encode(text);
 
 describe('bubblewrap sandbox', () => {
   before(() => BwrapDriver.check());
@@ -85,8 +82,8 @@ describe('bubblewrap sandbox', () => {
         { path: 'notes.txt', content: 'Welcome!\n' },
         { path: 'bin/hi.sh', content: '#!/bin/sh\necho "hi from $(id -un)"\n', mode: '755' },
       ],
-      init: 'mkdir -p ~/work && echo init-ran > ~/work/marker',
     });
+    await sandbox.exec('mkdir -p ~/work && echo init-ran > ~/work/marker', 5000);
     const result = await sandbox.exec('id -un; echo "home=$HOME pwd=$PWD"; ls ~; cat ~/notes.txt; ~/bin/hi.sh; cat ~/work/marker', 5000);
     assert.equal(result.code, 0, result.output);
     const lines = result.output.split('\n');
@@ -177,7 +174,7 @@ describe('bubblewrap sandbox', () => {
     const tag = randomInt(100_000, 999_999);
     const sandbox = await create();
     const shell = sandbox.spawnShell({ cols: 80, rows: 24 });
-    shell.write(`sleep ${tag} &\r`);
+    shell.write(typed(`sleep ${tag} &\r`));
     await waitFor(async () => (await sandboxProcesses(sandbox)).includes(`sleep ${tag}`), 5000, `the shell's "sleep ${tag}" to show up in a check`);
     const ps = await sandboxProcesses(sandbox);
     assert.ok(ps.some((args) => args.startsWith('/bin/bash')), `the shell itself is visible too: ${ps.join(' | ')}`);
@@ -186,10 +183,9 @@ describe('bubblewrap sandbox', () => {
   test('after dispose() no process of the sandbox remains and its files are deleted', async () => {
     const tag = randomInt(100_000, 999_999);
     const s = spec();
-    const sandbox = await driver.create(s);
-    live.add(sandbox);
+    const sandbox = await createMachine(driver, live, s);
     const shell = sandbox.spawnShell({ cols: 80, rows: 24 });
-    shell.write(`sleep ${tag} & sleep ${tag} &\r`);
+    shell.write(typed(`sleep ${tag} & sleep ${tag} &\r`));
     await waitFor(() => hostProcesses(`sleep ${tag}`).length === 2, 5000, "the shell's sleeps on the host");
 
     // bwrap's command line names the session folder: that finds its host pids and its files.
@@ -201,10 +197,9 @@ describe('bubblewrap sandbox', () => {
     assert.ok(existsSync(homeOnHost) && dir.includes(`ix-${s.sessionId}-`), `the session folder ${dir} exists`);
 
     await sandbox.dispose();
-    live.delete(sandbox);
     assert.deepEqual(hostProcesses(`sleep ${tag}`), [], "the shell's background processes are gone");
     assert.deepEqual(hostProcesses(`/ix-${s.sessionId}-`), [], 'bwrap is gone');
-    for (const pid of [...bwraps, shell.pid]) assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/cmdline`, 'utf8') === '', `pid ${pid} is gone`);
+    for (const pid of bwraps) assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/cmdline`, 'utf8') === '', `pid ${pid} is gone`);
     assert.ok(!existsSync(dir), `the session folder ${dir} is deleted`);
 
     const late = await sandbox.exec('echo still here', 5000);
@@ -214,8 +209,9 @@ describe('bubblewrap sandbox', () => {
   });
 
   test("a failing init script gives a SandboxError with the script's output, and leaves nothing behind", async () => {
-    const s = spec({ init: 'echo "preparing the lab"\necho "cannot find lab-data.tar" >&2\nexit 7\n' });
-    await assert.rejects(driver.create(s), (error: unknown) => {
+    const manifest = parseManifest('name: lab\ntitle: Lab\ninit: |\n  echo "preparing the lab"\n  echo "cannot find lab-data.tar" >&2\n  exit 7\n', 'lab.yaml');
+    const before = readdirSync(stateDir);
+    await assert.rejects(PlaygroundSession.create(manifest, driver, { graceMs: 60_000, replayBytes: 1024 * 1024, checkIntervalMs: 0 }), (error: unknown) => {
       assert.ok(error instanceof SandboxError, `expected a SandboxError, got ${String(error)}`);
       assert.equal(error.code, 'sandbox');
       assert.match(error.message, /init script failed \(exit 7\)/);
@@ -223,8 +219,8 @@ describe('bubblewrap sandbox', () => {
       assert.match(error.message, /cannot find lab-data\.tar/);
       return true;
     });
-    assert.deepEqual(hostProcesses(`/ix-${s.sessionId}-`), [], 'no bwrap process is left');
-    assert.deepEqual(readdirSync(path.join(os.tmpdir(), 'ix-playground', `srv-${process.pid}`)).filter((f) => f.startsWith(`ix-${s.sessionId}-`)), [], 'no session folder is left');
+    assert.deepEqual(readdirSync(stateDir), before, 'no session folder is left');
+    assert.deepEqual(hostProcesses(stateDir), [], 'no bwrap process is left');
   });
 
   test('an exec that hangs is killed at its timeout, quickly, and leaves nothing running', async () => {
@@ -245,8 +241,8 @@ describe('bubblewrap sandbox', () => {
     const sandbox = await create();
     const shell = sandbox.spawnShell({ cols: 80, rows: 24 });
     const out = collect(shell);
-    const exit = new Promise<number>((resolve) => shell.onExit(({ exitCode }) => resolve(exitCode)));
-    shell.write('seq 1 20000; exit 3\r');
+    const exit = new Promise<number | null>((resolve) => shell.onExit(resolve));
+    shell.write(typed('seq 1 20000; exit 3\r'));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const code = await Promise.race([exit, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the shell did not exit within 15 s')), 15_000)))]);
     clearTimeout(timer);

@@ -3,19 +3,18 @@ import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as pty from 'node-pty';
 import { Cgroups, type SandboxCgroup } from './cgroup.js';
 import { PlaygroundError, SandboxError, resourceError } from './errors.js';
 import { execProcess } from './exec-process.js';
 import { HomeDisks, run, type HomeDisk } from './home-disk.js';
-import { drainOnExit } from './pty-drain.js';
+import { spawnLocalPty } from './node-pty-process.js';
+import type { Pty } from './pty.js';
 import { seedFiles } from './seed-files.js';
-import { learnerEnv, type ExecResult, type Sandbox, type SandboxDriver, type SandboxSpec, type SandboxUsage } from './sandbox.js';
+import { learnerEnv, singleMachine, type ExecResult, type Machine, type MachineSpec, type Sandbox, type SandboxDriver, type SandboxSpec, type SandboxUsage } from './sandbox.js';
 
 const USER = 'learner';
 const UID_INSIDE = 1000;
 const HOME = `/home/${USER}`;
-const INIT_TIMEOUT_MS = 60_000;
 
 /** Options of the bubblewrap driver. */
 export interface BwrapDriverOptions {
@@ -110,7 +109,11 @@ export class BwrapDriver implements SandboxDriver {
   }
 
   async create(spec: SandboxSpec): Promise<Sandbox> {
-    if (spec.limits.network && !this.#allowNetwork) {
+    const [machine, ...more] = spec.machines;
+    if (!machine || more.length) {
+      throw new SandboxError(`the bwrap driver runs one machine per session; this playground has ${spec.machines.length}`);
+    }
+    if (machine.limits.network && !this.#allowNetwork) {
       throw new SandboxError(
         'this playground asks for network access, which this server does not allow: set IX_ALLOW_NETWORK=1 only if you trust its manifests (the sandbox then shares the host network, loopback services included)',
       );
@@ -123,24 +126,16 @@ export class BwrapDriver implements SandboxDriver {
     try {
       dir = await mkdtemp(path.join(stateDir, `ix-${spec.sessionId.slice(0, 8)}-`));
       await chmod(dir, 0o711);
-      disk = await disks.create(dir, spec.limits.disk, uid);
+      disk = await disks.create(dir, machine.limits.disk, uid);
       const home = disk.path;
-      await seedFiles(home, spec.files);
+      await seedFiles(home, machine.files);
       await writeFile(path.join(dir, 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\n${USER}:x:${UID_INSIDE}:${UID_INSIDE}:Learner:${HOME}:/bin/bash\n`, { mode: 0o644 });
       await writeFile(path.join(dir, 'group'), `root:x:0:\n${USER}:x:${UID_INSIDE}:\n`, { mode: 0o644 });
       if (this.#root) await chownTree(home, uid);
-      cgroup = await cgroups.create(path.basename(dir), { memory: spec.limits.memory, pids: spec.limits.pids, cpuWeight: spec.limits.cpu });
-      const sandbox = new BwrapSandbox({ dir, uid, root: this.#root, spec, disk, cgroup, release: () => this.#uidsInUse.delete(uid) });
-      await sandbox.start();
-      if (spec.init) {
-        const result = await sandbox.exec(spec.init, INIT_TIMEOUT_MS);
-        if (result.code !== 0) {
-          await sandbox.dispose();
-          const why = result.timedOut ? `timed out after ${INIT_TIMEOUT_MS / 1000}s` : `exit ${result.code}`;
-          throw new SandboxError(`the playground's init script failed (${why}): ${result.output.trim().slice(-500)}`);
-        }
-      }
-      return sandbox;
+      cgroup = await cgroups.create(path.basename(dir), { memory: machine.limits.memory, pids: machine.limits.pids, cpuWeight: machine.limits.cpu });
+      const bwrap = new BwrapMachine({ dir, uid, root: this.#root, spec: machine, disk, cgroup, release: () => this.#uidsInUse.delete(uid) });
+      await bwrap.start();
+      return singleMachine(bwrap);
     } catch (error) {
       this.#uidsInUse.delete(uid);
       await cgroup?.destroy();
@@ -190,12 +185,14 @@ function tmpfsSize(memory: number, share: number): string {
   return String(Math.max(4 * 1024 * 1024, Math.floor(memory * share)));
 }
 
-class BwrapSandbox implements Sandbox {
+/** The one machine of a bwrap session. */
+class BwrapMachine implements Machine {
   readonly home = HOME;
+  readonly name: string;
   #dir: string;
   #uid: number;
   #root: boolean;
-  #spec: SandboxSpec;
+  #spec: MachineSpec;
   #disk: HomeDisk;
   #cgroup: SandboxCgroup | undefined;
   #release: () => void;
@@ -203,10 +200,11 @@ class BwrapSandbox implements Sandbox {
   #pid = 0;
   /** Host pid of the sandbox's pid 1 (bwrap's child); every sandbox process dies with it. */
   #initPid = 0;
-  #ptys = new Set<pty.IPty>();
+  #ptys = new Set<Pty>();
   #disposed: Promise<void> | undefined;
 
-  constructor(options: { dir: string; uid: number; root: boolean; spec: SandboxSpec; disk: HomeDisk; cgroup: SandboxCgroup | undefined; release: () => void }) {
+  constructor(options: { dir: string; uid: number; root: boolean; spec: MachineSpec; disk: HomeDisk; cgroup: SandboxCgroup | undefined; release: () => void }) {
+    this.name = options.spec.name;
     this.#dir = options.dir;
     this.#uid = options.uid;
     this.#root = options.root;
@@ -286,23 +284,10 @@ class BwrapSandbox implements Sandbox {
     return [...(this.#cgroup?.enterCommand() ?? []), 'prlimit', ...(this.#root ? [`--nproc=${pids}`] : []), ...perProcess, '--', ...enter];
   }
 
-  spawnShell(size: { cols: number; rows: number }): pty.IPty {
+  spawnShell(size: { cols: number; rows: number }): Pty {
     if (this.#disposed) throw new SandboxError('the sandbox is gone');
     const [file, ...args] = [...this.#enter(), '/bin/bash', '-l'];
-    let term: pty.IPty;
-    try {
-      term = pty.spawn(file as string, args, {
-        name: 'xterm-256color',
-        cols: size.cols,
-        rows: size.rows,
-        cwd: this.#dir,
-        env: learnerEnv(HOME, USER),
-        encoding: null,
-      });
-    } catch (error) {
-      throw resourceError('cannot open a terminal', error);
-    }
-    drainOnExit(term);
+    const term = spawnLocalPty(file as string, args, { ...size, cwd: this.#dir, env: learnerEnv(HOME, USER) });
     this.#ptys.add(term);
     term.onExit(() => this.#ptys.delete(term));
     return term;
@@ -316,9 +301,9 @@ class BwrapSandbox implements Sandbox {
 
   async usage(): Promise<SandboxUsage> {
     const group = this.#cgroup;
-    if (!group) return { memoryBytes: 0, processes: 0, oomKills: 0 };
-    const [memoryBytes, processes, oomKills] = await Promise.all([group.memoryUsage(), group.processes(), group.oomKills()]);
-    return { memoryBytes, processes, oomKills };
+    if (!group) return { memoryBytes: 0, memoryPeakBytes: 0, processes: 0, oomKills: 0 };
+    const [memoryBytes, memoryPeakBytes, processes, oomKills] = await Promise.all([group.memoryUsage(), group.memoryPeak(), group.processes(), group.oomKills()]);
+    return { memoryBytes, memoryPeakBytes, processes, oomKills };
   }
 
   dispose(): Promise<void> {
@@ -335,13 +320,7 @@ class BwrapSandbox implements Sandbox {
       // Pid 1 inside dies with bwrap and takes every sandbox process with it, but asynchronously:
       // wait for that, so nothing of the sandbox outlives dispose() (nor holds its uid's process quota).
       await waitForExit(this.#initPid, 2000);
-      for (const term of this.#ptys) {
-        try {
-          term.kill('SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      for (const term of this.#ptys) term.kill();
       // The cgroup catches anything that slipped out (a check's process mid-fork, say).
       await this.#cgroup?.destroy();
       await this.#disk.dispose();

@@ -158,6 +158,14 @@ export class SandboxCgroup {
     return n ?? 0;
   }
 
+  /** The most memory the group has used so far, in bytes (0 when unknown). */
+  async memoryPeak(): Promise<number> {
+    const dir = this.#dirs.get('memory');
+    if (!dir) return 0;
+    const [n] = await readNumbers(path.join(dir, this.#version === 2 ? 'memory.peak' : 'memory.max_usage_in_bytes'));
+    return n ?? 0;
+  }
+
   /** Processes and threads in the group now (0 when pids are not limited). */
   async processes(): Promise<number> {
     const dir = this.#dirs.get('pids');

@@ -14,8 +14,8 @@ export interface ServerConfig {
   staticDir: string;
   /** Let manifests with `network: true` use the host's network (IX_ALLOW_NETWORK=1; default off). */
   allowNetwork?: boolean | undefined;
-  /** Sandbox driver (IX_SANDBOX: bwrap, the default, or host). */
-  sandbox: 'bwrap' | 'host';
+  /** Sandbox driver by name (IX_SANDBOX: `bwrap`, the default, `host`, or any registered driver; drivers.ts). */
+  sandbox: string;
   /** Page origins allowed to open sessions (IX_ORIGINS, comma-separated); undefined: the server's own. */
   origins?: string[] | undefined;
   /** Sessions on this server (IX_MAX_SESSIONS, default 32). */
@@ -158,7 +158,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
   if (port > 65535) throw new ConfigError(`PORT must be at most 65535, got ${port}`);
   const host = env.HOST || '127.0.0.1';
   const sandbox = env.IX_SANDBOX || 'bwrap';
-  if (sandbox !== 'bwrap' && sandbox !== 'host') throw new ConfigError(`IX_SANDBOX must be "bwrap" or "host", got "${sandbox}"`);
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(sandbox)) throw new ConfigError(`IX_SANDBOX must be a driver name like "bwrap" or "host", got "${sandbox}"`);
   const origins = env.IX_ORIGINS ? env.IX_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : undefined;
   return {
     port,

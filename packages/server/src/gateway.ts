@@ -17,11 +17,12 @@ import {
   type ServerMessage,
 } from '@ix-playground/sdk/protocol';
 import { clientAddress } from './client-address.js';
+import { DisposableStore } from '@ix-playground/sdk/disposable';
 import { ClientStream } from './client-stream.js';
 import { ConnectionCounter } from './connection-counter.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { OriginPolicy } from './origin-policy.js';
-import type { Session } from './session.js';
+import type { PlaygroundSession } from './playground-session.js';
 import type { SessionManager } from './session-manager.js';
 import type { Terminal } from './terminal.js';
 
@@ -48,13 +49,14 @@ const HEARTBEAT_MS = 15_000;
 
 /** One socket attached to one session. */
 interface Attachment {
-  session: Session;
+  session: PlaygroundSession;
   mode: AttachMode;
   /** Output streams to this client, by terminal id. */
   streams: Map<number, ClientStream>;
   /** Per terminal, the settle period after a resize and the size that came during it. */
   resizes: Map<number, { size?: { cols: number; rows: number }; timer: ReturnType<typeof setTimeout> }>;
-  cleanup: () => void;
+  /** Everything the attachment holds: subscriptions, streams, timers. */
+  held: DisposableStore;
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
@@ -191,7 +193,7 @@ export class Gateway {
       clearTimeout(attachTimer);
       clearTimeout(throttled);
       attachedOrGone();
-      attached?.cleanup();
+      attached?.held.dispose();
     });
     ws.on('error', () => ws.terminate());
   }
@@ -222,20 +224,20 @@ export class Gateway {
       mode,
       playground: { name: session.manifest.name, title: session.manifest.title },
       terminals: session.terminalInfo,
-      tasks: session.runner.tasks,
+      tasks: session.tasks,
     });
-    const unsubscribe: (() => void)[] = [];
+    const held = new DisposableStore();
     const streams = new Map<number, ClientStream>();
     const stream = (terminal: Terminal) => {
       const out = new ClientStream(ws, terminal, { flowControl: mode === 'rw' });
       streams.set(terminal.id, out);
-      unsubscribe.push(() => out.dispose());
+      held.add(out);
       void out.start(resume.get(terminal.id) ?? 0).then(() => {
         if (terminal.exitCode !== undefined) send({ type: 'exit', terminal: terminal.id, code: terminal.exitCode });
       });
     };
     for (const terminal of session.terminals.values()) stream(terminal);
-    unsubscribe.push(
+    held.add(
       session.on('terminal', (t) => {
         send({ type: 'terminal', terminal: { id: t.id, name: t.name, cols: t.cols, rows: t.rows } });
         stream(t);
@@ -243,11 +245,11 @@ export class Gateway {
       session.on('exit', (terminal, code) => send({ type: 'exit', terminal, code })),
       session.on('task', (task) => {
         send({ type: 'task', task });
-        send({ type: 'progress', ...session.runner.progress });
+        send({ type: 'progress', ...session.progress });
       }),
       session.on('tasks', (tasks) => {
         send({ type: 'tasks', tasks });
-        send({ type: 'progress', ...session.runner.progress });
+        send({ type: 'progress', ...session.progress });
       }),
       session.on('notice', (level, message) => send({ type: 'notice', level, message: message.slice(0, 4000) })),
       session.on('ended', (reason) => {
@@ -255,20 +257,14 @@ export class Gateway {
         ws.close(END_REASON_CLOSE_CODES[reason], `session ${reason}`);
       }),
     );
-    send({ type: 'progress', ...session.runner.progress });
+    send({ type: 'progress', ...session.progress });
     session.attachClient();
     const resizes: Attachment['resizes'] = new Map();
-    return {
-      session,
-      mode,
-      streams,
-      resizes,
-      cleanup: () => {
-        for (const u of unsubscribe) u();
-        for (const { timer } of resizes.values()) clearTimeout(timer);
-        session.detachClient();
-      },
-    };
+    held.add(() => {
+      for (const { timer } of resizes.values()) clearTimeout(timer);
+    });
+    held.add(() => session.detachClient());
+    return { session, mode, streams, resizes, held };
   }
 
   #control(attached: Attachment, message: ClientMessage, send: (m: ServerMessage) => void): void {
@@ -283,11 +279,11 @@ export class Gateway {
           pending.size = { cols, rows };
           return;
         }
-        session.terminals.get(terminal)?.resize(cols, rows);
+        session.resize(terminal, cols, rows);
         const entry: { size?: { cols: number; rows: number }; timer: ReturnType<typeof setTimeout> } = {
           timer: setTimeout(() => {
             attached.resizes.delete(terminal);
-            if (entry.size) session.terminals.get(terminal)?.resize(entry.size.cols, entry.size.rows);
+            if (entry.size) session.resize(terminal, entry.size.cols, entry.size.rows);
           }, RESIZE_SETTLE_MS),
         };
         attached.resizes.set(terminal, entry);
@@ -298,7 +294,7 @@ export class Gateway {
         break;
       case 'run-checks':
         if (mode !== 'rw') return send({ type: 'error', code: ErrorCode.ReadOnly, message: 'read-only clients cannot run the checks' });
-        void session.runner.run({ announce: true });
+        void session.runChecks({ announce: true });
         break;
       case 'open':
         if (mode !== 'rw') return send({ type: 'error', code: ErrorCode.ReadOnly, message: 'read-only clients cannot open terminals' });

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as pty from 'node-pty';
 import { SandboxError } from './errors.js';
 import { execProcess } from './exec-process.js';
-import { drainOnExit } from './pty-drain.js';
-import { learnerEnv, type ExecResult, type Sandbox, type SandboxDriver, type SandboxSpec } from './sandbox.js';
+import { spawnLocalPty } from './node-pty-process.js';
+import type { Pty } from './pty.js';
+import { learnerEnv, singleMachine, type ExecResult, type Machine, type Sandbox, type SandboxDriver, type SandboxSpec } from './sandbox.js';
 import { seedFiles } from './seed-files.js';
 
 /**
@@ -16,38 +16,26 @@ export class HostDriver implements SandboxDriver {
   readonly name = 'host';
 
   async create(spec: SandboxSpec): Promise<Sandbox> {
+    const [machine, ...more] = spec.machines;
+    if (!machine || more.length) throw new SandboxError(`the host driver runs one machine per session; this playground has ${spec.machines.length}`);
     const home = await mkdtemp(path.join(os.tmpdir(), `ix-host-${spec.sessionId.slice(0, 8)}-`));
-    await seedFiles(home, spec.files);
-    const sandbox = new HostSandbox(home);
-    if (spec.init) {
-      const result = await sandbox.exec(spec.init, 60_000);
-      if (result.code !== 0) {
-        await sandbox.dispose();
-        throw new SandboxError(`the playground's init script failed (exit ${result.code}): ${result.output.trim().slice(-500)}`);
-      }
-    }
-    return sandbox;
+    await seedFiles(home, machine.files);
+    return singleMachine(new HostMachine(machine.name, home));
   }
 }
 
-class HostSandbox implements Sandbox {
+class HostMachine implements Machine {
+  readonly name: string;
   readonly home: string;
-  #ptys = new Set<pty.IPty>();
+  #ptys = new Set<Pty>();
 
-  constructor(home: string) {
+  constructor(name: string, home: string) {
+    this.name = name;
     this.home = home;
   }
 
-  spawnShell(size: { cols: number; rows: number }): pty.IPty {
-    const term = pty.spawn('/bin/bash', ['-l'], {
-      name: 'xterm-256color',
-      cols: size.cols,
-      rows: size.rows,
-      cwd: this.home,
-      env: learnerEnv(this.home, os.userInfo().username),
-      encoding: null,
-    });
-    drainOnExit(term);
+  spawnShell(size: { cols: number; rows: number }): Pty {
+    const term = spawnLocalPty('/bin/bash', ['-l'], { ...size, cwd: this.home, env: learnerEnv(this.home, os.userInfo().username) });
     this.#ptys.add(term);
     term.onExit(() => this.#ptys.delete(term));
     return term;
@@ -58,7 +46,7 @@ class HostSandbox implements Sandbox {
   }
 
   async dispose(): Promise<void> {
-    for (const term of this.#ptys) term.kill('SIGKILL');
+    for (const term of this.#ptys) term.kill();
     await rm(this.home, { recursive: true, force: true });
   }
 }

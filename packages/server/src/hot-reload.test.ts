@@ -68,7 +68,10 @@ test('saving a manifest reaches a live session: new tasks, done kept, same shell
     const pid = await shellPid(session, seen, 'before');
     assert.ok(pid, 'the shell told its pid');
 
-    // Checks asked for on demand show the task running first (forwarded by the gateway).
+    // Checks asked for on demand show the task running first (forwarded by the gateway), once the
+    // session's first quiet pass is over.
+    await until(() => session.tasks[0]?.message === 'no hello.txt yet', 'the first check pass');
+    seen.task = [];
     session.runChecks();
     await until(() => seen.task.includes('make-file:pending'), 'the on-demand check result');
     assert.deepEqual(seen.task.slice(0, 2), ['make-file:running', 'make-file:pending']);

@@ -2,14 +2,17 @@
  * @ix-playground/server: the reference playground server.
  * @packageDocumentation
  */
-export { startServer, createDriver, type PlaygroundServer } from './server.js';
+export { startServer, type PlaygroundServer } from './server.js';
+export { createDriver, registerDriver, driverNames, type DriverFactory } from './drivers.js';
 export { configFromEnv, isLoopback, ConfigError, type ServerConfig } from './config.js';
 export { parseManifest, loadManifest, loadManifests } from './manifest.js';
 export { manifestSchema, type Manifest, type ManifestTask } from './manifest-schema.js';
 export { BwrapDriver, type BwrapDriverOptions } from './bwrap-driver.js';
 export { HostDriver } from './host-driver.js';
-export type { Sandbox, SandboxDriver, SandboxSpec, ExecResult } from './sandbox.js';
-export { Session, type SessionOptions } from './session.js';
+export { learnerEnv, singleMachine, type Sandbox, type SandboxDriver, type SandboxSpec, type Machine, type MachineSpec, type SandboxUsage, type ExecResult } from './sandbox.js';
+export type { Pty } from './pty.js';
+export { spawnLocalPty, type LocalPtyOptions } from './node-pty-process.js';
+export { PlaygroundSession, INIT_TIMEOUT_MS, type PlaygroundSessionEvents, type PlaygroundSessionOptions } from './playground-session.js';
 export { SessionManager, type SessionLimits } from './session-manager.js';
 export { TaskRunner, type TaskRunnerOptions, type TaskRunnerEvents, type RunOptions } from './task-runner.js';
 export { WebhookSender, sendTaskEvents, signWebhook, type WebhookEvent, type WebhookOptions, type TaskEventSource } from './webhook.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ManifestError } from './errors.js';
 import { parseManifest } from './manifest.js';
 import type { Manifest } from './manifest-schema.js';
-import type { Session } from './session.js';
+import type { PlaygroundSession } from './playground-session.js';
 
 /** Manifest file names the watcher follows (editors' hidden temp and lock files are not). */
 const MANIFEST_FILE = /^[^.].*\.ya?ml$/;
@@ -20,7 +20,7 @@ export interface ManifestWatcherOptions {
 /** Where the watcher finds the live sessions to update; a {@link SessionManager} fits. */
 export interface LiveSessions {
   /** Every live session. */
-  values(): Session[];
+  values(): PlaygroundSession[];
 }
 
 /**
@@ -121,7 +121,7 @@ export class ManifestWatcher {
     this.#log('info', `${file}: reloaded playground "${manifest.name}" (${manifest.tasks.length} tasks, ${live.length} live session(s) updated)`);
   }
 
-  #live(name: string | undefined): Session[] {
+  #live(name: string | undefined): PlaygroundSession[] {
     return name === undefined ? [] : this.#sessions.values().filter((s) => s.manifest.name === name && !s.endReason);
   }
 }

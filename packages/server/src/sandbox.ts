@@ -1,20 +1,26 @@
-import type { IPty } from 'node-pty';
+import type { Pty } from './pty.js';
 
-/** What a sandbox is made from: the manifest's files, init script and limits. */
-export interface SandboxSpec {
-  /** Used in directory names and logs. */
-  sessionId: string;
+/** One machine of a session: its name, files to seed, and the limits it runs under. */
+export interface MachineSpec {
+  /** The machine's name in the session (terminals and checks name it). */
+  name: string;
   /** Host name shown in the prompt. */
   hostname: string;
   /** Files seeded into the learner's home. */
   files: { path: string; content: string; mode?: string | undefined }[];
-  /** Shell script run once before the first prompt. */
-  init?: string | undefined;
   /** Resource limits (bytes, processes, CPU weight; see docs/manifest.md). */
   limits: { memory: number; pids: number; cpu: number; disk: number; network: boolean };
 }
 
-/** The result of running a script in a sandbox. */
+/** What a sandbox is made of: one or more machines. */
+export interface SandboxSpec {
+  /** Used in folder names and logs. */
+  sessionId: string;
+  /** The machines, first one first (terminals and checks that name none run there). */
+  machines: MachineSpec[];
+}
+
+/** The result of running a script on a machine. */
 export interface ExecResult {
   /** Exit code, or null if killed. */
   code: number | null;
@@ -26,10 +32,12 @@ export interface ExecResult {
   durationMs: number;
 }
 
-/** What a sandbox uses now. */
+/** What a machine uses now. */
 export interface SandboxUsage {
   /** Bytes of memory of all its processes and RAM-backed files. */
   memoryBytes: number;
+  /** The most bytes of memory it has used so far (0 if unknown). */
+  memoryPeakBytes: number;
   /** Processes and threads. */
   processes: number;
   /** Processes the kernel killed for going over the memory limit, so far. */
@@ -37,24 +45,35 @@ export interface SandboxUsage {
 }
 
 /** One isolated machine: a home folder, processes, a network namespace. */
-export interface Sandbox {
-  /** The learner's home inside the sandbox. */
+export interface Machine {
+  /** Its name in the session. */
+  readonly name: string;
+  /** The learner's home inside the machine. */
   readonly home: string;
-  /** Starts an interactive shell on a new pty inside the sandbox. */
-  spawnShell(size: { cols: number; rows: number }): IPty;
-  /** Runs a script inside the sandbox as the learner, killed at `timeoutMs`. */
+  /** Starts an interactive login shell on a new terminal. */
+  spawnShell(size: { cols: number; rows: number }): Pty;
+  /** Runs a script as the learner, killed (with everything it started) at `timeoutMs`. */
   exec(script: string, timeoutMs: number): Promise<ExecResult>;
-  /** What the sandbox uses now, where the driver can tell (kernel-enforced limits). */
+  /** What the machine uses now, where the driver can tell (kernel-enforced limits). */
   usage?(): Promise<SandboxUsage>;
-  /** Kills every process of the sandbox and deletes its files. Idempotent. */
+}
+
+/** A session's machines, made and torn down together. */
+export interface Sandbox {
+  /** The machines by name, in the order of the spec. */
+  readonly machines: ReadonlyMap<string, Machine>;
+  /** Kills every process of every machine and deletes their files. Idempotent. */
   dispose(): Promise<void>;
 }
 
-/** Makes sandboxes. */
+/**
+ * Makes sandboxes. A driver is a file that implements this and a line in drivers.ts that
+ * registers it by name (`IX_SANDBOX=<name>`).
+ */
 export interface SandboxDriver {
-  /** Driver name (`bwrap`, `host`). */
+  /** Driver name (`bwrap`, `host`, …). */
   readonly name: string;
-  /** Creates a sandbox and runs its init script. */
+  /** Creates the machines of a spec and seeds their files (the session runs the init script). */
   create(spec: SandboxSpec): Promise<Sandbox>;
   /** One line for the startup log: which limits the kernel enforces on this host, and which not. */
   describeLimits?(): Promise<string>;
@@ -62,7 +81,7 @@ export interface SandboxDriver {
   close?(): Promise<void>;
 }
 
-/** The most output of a check or init script we keep. */
+/** The most output of a check or init script that is kept. */
 export const MAX_EXEC_OUTPUT = 64 * 1024;
 
 /** The environment every sandboxed shell starts with; nothing of the server's leaks in. */
@@ -76,4 +95,9 @@ export function learnerEnv(home: string, user: string): Record<string, string> {
     LANG: 'C.UTF-8',
     PATH: '/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin',
   };
+}
+
+/** A sandbox of one machine, for drivers that make one machine per session. */
+export function singleMachine<M extends Machine & { dispose(): Promise<void> }>(machine: M): Sandbox {
+  return { machines: new Map([[machine.name, machine]]), dispose: () => machine.dispose() };
 }

@@ -2,12 +2,11 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { BwrapDriver } from './bwrap-driver.js';
-import { isLoopback, type ServerConfig } from './config.js';
+import type { ServerConfig } from './config.js';
 import { ConnectionCounter } from './connection-counter.js';
-import { ErrorCode, PlaygroundError, SandboxError } from './errors.js';
+import { createDriver } from './drivers.js';
+import { ErrorCode, PlaygroundError } from './errors.js';
 import { Gateway } from './gateway.js';
-import { HostDriver } from './host-driver.js';
 import { HttpApi, sendError, sendJson } from './http-api.js';
 import { loadManifests } from './manifest.js';
 import { ManifestWatcher } from './manifest-watcher.js';
@@ -43,19 +42,6 @@ function widgetDir(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Picks the sandbox driver, refusing unsafe combinations with a clear error. */
-export function createDriver(config: ServerConfig): SandboxDriver {
-  if (config.sandbox === 'host') {
-    if (!isLoopback(config.host)) {
-      throw new SandboxError(`IX_SANDBOX=host gives every visitor a shell on this machine; it only listens on loopback, not on ${config.host}`);
-    }
-    console.warn('[ix-playground] WARNING: IX_SANDBOX=host: shells run UNSANDBOXED on this machine as this user. For local authoring only.');
-    return new HostDriver();
-  }
-  BwrapDriver.check();
-  return new BwrapDriver({ allowNetwork: config.allowNetwork ?? false });
 }
 
 /** Loads the manifests, starts the HTTP server and WebSocket gateway, and listens. */

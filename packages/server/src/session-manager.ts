@@ -2,7 +2,7 @@ import { createNanoEvents } from 'nanoevents';
 import { ErrorCode, PlaygroundError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
 import type { SandboxDriver } from './sandbox.js';
-import { Session, type SessionOptions } from './session.js';
+import { PlaygroundSession, type PlaygroundSessionOptions } from './playground-session.js';
 
 /** Limits on how many sessions run at once. */
 export interface SessionLimits {
@@ -14,20 +14,20 @@ export interface SessionLimits {
 
 /** Owns every live session: creates them within limits, finds them by id, ends them all on shutdown. */
 export class SessionManager {
-  #sessions = new Map<string, { session: Session; client: string }>();
+  #sessions = new Map<string, { session: PlaygroundSession; client: string }>();
   /** Sessions being created, by client address (they count against the limits too). */
   #pending = new Map<string, number>();
   #driver: SandboxDriver;
-  #options: SessionOptions & SessionLimits;
-  #events = createNanoEvents<{ created(session: Session): void }>();
+  #options: PlaygroundSessionOptions & SessionLimits;
+  #events = createNanoEvents<{ created(session: PlaygroundSession): void }>();
 
-  constructor(driver: SandboxDriver, options: SessionOptions & SessionLimits) {
+  constructor(driver: SandboxDriver, options: PlaygroundSessionOptions & SessionLimits) {
     this.#driver = driver;
     this.#options = options;
   }
 
   /** Starts a session of `manifest` for a client address. */
-  async create(manifest: Manifest, client: string): Promise<Session> {
+  async create(manifest: Manifest, client: string): Promise<PlaygroundSession> {
     const pending = [...this.#pending.values()].reduce((a, b) => a + b, 0);
     if (this.#sessions.size + pending >= this.#options.maxSessions) {
       throw new PlaygroundError(ErrorCode.Limit, `the server is full (${this.#options.maxSessions} sessions); try again later`);
@@ -38,7 +38,7 @@ export class SessionManager {
     }
     this.#pending.set(client, (this.#pending.get(client) ?? 0) + 1);
     try {
-      const session = await Session.create(manifest, this.#driver, this.#options);
+      const session = await PlaygroundSession.create(manifest, this.#driver, this.#options);
       this.#sessions.set(session.id, { session, client });
       session.on('ended', () => this.#sessions.delete(session.id));
       this.#events.emit('created', session);
@@ -51,17 +51,17 @@ export class SessionManager {
   }
 
   /** The live session with this id, if any. */
-  get(id: string): Session | undefined {
+  get(id: string): PlaygroundSession | undefined {
     return this.#sessions.get(id)?.session;
   }
 
   /** Every live session. */
-  values(): Session[] {
+  values(): PlaygroundSession[] {
     return [...this.#sessions.values()].map((s) => s.session);
   }
 
   /** Calls `callback` with every new session (webhooks subscribe here); returns an unsubscribe function. */
-  onCreated(callback: (session: Session) => void): () => void {
+  onCreated(callback: (session: PlaygroundSession) => void): () => void {
     return this.#events.on('created', callback);
   }
 

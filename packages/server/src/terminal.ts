@@ -1,5 +1,5 @@
 import { createNanoEvents } from 'nanoevents';
-import type { IPty } from 'node-pty';
+import type { Pty } from './pty.js';
 import { RingBuffer } from './ring-buffer.js';
 import { ScreenMirror } from './screen-mirror.js';
 
@@ -11,9 +11,6 @@ export interface TerminalEvents {
   exit(code: number | null): void;
 }
 
-/** How often a paused terminal checks whether its process has exited (and must be drained). */
-const EXIT_POLL_MS = 20;
-
 /**
  * One pty in a session: its output stream with absolute byte offsets, a bounded replay buffer
  * and a screen mirror for clients that come back after the buffer moved on, and flow control:
@@ -22,40 +19,53 @@ const EXIT_POLL_MS = 20;
 export class Terminal {
   readonly id: number;
   readonly name: string;
-  cols: number;
-  rows: number;
-  /** Exit code once exited (null if killed by a signal); undefined while running. */
-  exitCode: number | null | undefined;
-  #pty: IPty;
+  /** The machine it runs on. */
+  readonly machine: string;
+  #cols: number;
+  #rows: number;
+  #exitCode: number | null | undefined;
+  #pty: Pty;
   #buffer: RingBuffer;
   #mirror: ScreenMirror;
   #events = createNanoEvents<TerminalEvents>();
   #holds = new Set<object>();
-  #exitPoll: ReturnType<typeof setInterval> | undefined;
-  #draining = false;
 
-  constructor(options: { id: number; name: string; pty: IPty; cols: number; rows: number; replayBytes: number }) {
+  constructor(options: { id: number; name: string; machine: string; pty: Pty; cols: number; rows: number; replayBytes: number }) {
     this.id = options.id;
     this.name = options.name;
-    this.cols = options.cols;
-    this.rows = options.rows;
+    this.machine = options.machine;
+    this.#cols = options.cols;
+    this.#rows = options.rows;
     this.#pty = options.pty;
     this.#buffer = new RingBuffer(options.replayBytes);
     this.#mirror = new ScreenMirror(options.cols, options.rows);
-    this.#pty.onData((chunk) => {
-      const data = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
+    this.#pty.onData((data) => {
       const offset = this.#buffer.end;
       this.#buffer.append(data);
       this.#mirror.write(data, offset + data.byteLength);
       this.#events.emit('output', offset, data);
     });
-    // node-pty emits exit after the pty has been read (the drivers keep its tail from being lost: pty-drain.ts).
-    this.#pty.onExit(({ exitCode, signal }) => {
-      this.exitCode = signal ? null : exitCode;
+    // A Pty reports exit after its last byte of output.
+    this.#pty.onExit((code) => {
+      this.#exitCode = code;
       this.#holds.clear();
-      clearInterval(this.#exitPoll);
-      this.#events.emit('exit', this.exitCode);
+      this.#events.emit('exit', code);
     });
+  }
+
+  /** Columns the process sees. */
+  get cols(): number {
+    return this.#cols;
+  }
+
+  /** Rows the process sees. */
+  get rows(): number {
+    return this.#rows;
+  }
+
+  /** Exit code once exited (null if killed by a signal); undefined while running. */
+  get exitCode(): number | null | undefined {
+    return this.#exitCode;
   }
 
   /** Subscribes to output or exit; returns an unsubscribe function. */
@@ -95,48 +105,29 @@ export class Terminal {
 
   /** Types into the pty. */
   write(data: Uint8Array): void {
-    if (this.exitCode !== undefined) return;
-    this.#pty.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength) as unknown as string);
+    if (this.#exitCode !== undefined) return;
+    this.#pty.write(data);
   }
 
   /** Resizes the pty, then the screen mirror (whose failure never undoes the pty's size). */
   resize(cols: number, rows: number): void {
-    if (this.exitCode !== undefined) return;
-    this.cols = cols;
-    this.rows = rows;
-    try {
-      this.#pty.resize(cols, rows);
-    } catch {
-      return; // the pty is closing
-    }
+    if (this.#exitCode !== undefined) return;
+    this.#cols = cols;
+    this.#rows = rows;
+    this.#pty.resize(cols, rows);
     this.#mirror.resize(cols, rows);
   }
 
   /** A client asks to stop reading (it has too much unacknowledged output). */
   hold(client: object): void {
-    if (this.exitCode !== undefined || this.#draining || this.#holds.has(client)) return;
+    if (this.#exitCode !== undefined || this.#holds.has(client)) return;
     this.#holds.add(client);
-    if (this.#holds.size > 1) return;
-    this.#pty.pause();
-    // node-pty gives a paused pty 200 ms to drain after its process exits, then drops the rest:
-    // resume as soon as the process is gone so the tail of the output is never lost.
-    this.#exitPoll = setInterval(() => {
-      if (processAlive(this.#pty.pid)) return;
-      this.#draining = true; // never pause again: read to EOF
-      this.#resumeNow();
-    }, EXIT_POLL_MS);
+    if (this.#holds.size === 1) this.#pty.pause();
   }
 
   /** A client no longer needs reading paused. */
   release(client: object): void {
     if (!this.#holds.delete(client) || this.#holds.size) return;
-    this.#resumeNow();
-  }
-
-  #resumeNow(): void {
-    this.#holds.clear();
-    clearInterval(this.#exitPoll);
-    this.#exitPoll = undefined;
     this.#pty.resume();
   }
 
@@ -148,21 +139,8 @@ export class Terminal {
 
   /** Kills the process. */
   kill(): void {
-    if (this.exitCode !== undefined) return;
-    this.#resumeNow();
-    try {
-      this.#pty.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+    if (this.#exitCode !== undefined) return;
+    this.#holds.clear();
+    this.#pty.kill();
   }
 }

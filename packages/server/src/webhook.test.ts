@@ -82,7 +82,9 @@ describe('webhooks', () => {
     ];
     const runner = new TaskRunner(tasks, { exec, intervalMs: 0 });
     const sender = new WebhookSender({ url: receiver.url, secret: SECRET });
-    const unsubscribe = sendTaskEvents(sender, { id: 'sess-1', manifest: { name: 'lab' }, runner });
+    // A session's task side is its runner's: tasks, progress and the same events.
+    const source = { id: 'sess-1', manifest: { name: 'lab' }, get tasks() { return runner.tasks; }, get progress() { return runner.progress; }, on: runner.on.bind(runner) };
+    const unsubscribe = sendTaskEvents(sender, source);
     try {
       await runner.run({ announce: true }); // running and unchanged results are not news
       done.add('a');

@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { TaskInfo, TaskState } from '@ix-playground/sdk/protocol';
-import type { TaskRunner } from './task-runner.js';
+import { DisposableStore } from '@ix-playground/sdk/disposable';
+import type { TaskRunnerEvents } from './task-runner.js';
 
 /** The JSON body of a webhook POST (docs/webhooks.md). */
 export interface WebhookEvent {
@@ -184,8 +185,12 @@ export interface TaskEventSource {
   readonly id: string;
   /** The session's manifest (its name is the playground). */
   readonly manifest: { readonly name: string };
-  /** The session's task runner. */
-  readonly runner: TaskRunner;
+  /** The current state of every task. */
+  readonly tasks: TaskInfo[];
+  /** Done and total counts. */
+  readonly progress: { done: number; total: number };
+  /** Task changes, task list replacements and completion. */
+  on<E extends 'task' | 'tasks' | 'complete'>(event: E, callback: TaskRunnerEvents[E]): () => void;
 }
 
 /**
@@ -193,21 +198,22 @@ export interface TaskEventSource {
  * and not sent, nor are message-only changes. Returns an unsubscribe function.
  */
 export function sendTaskEvents(sender: WebhookSender, session: TaskEventSource): () => void {
-  const last = new Map<string, TaskState>(session.runner.tasks.map((t) => [t.id, t.state]));
-  const base = () => ({ session: session.id, playground: session.manifest.name, progress: session.runner.progress, at: new Date().toISOString() });
-  const unsubscribe = [
-    session.runner.on('task', (task) => {
+  const last = new Map<string, TaskState>(session.tasks.map((t) => [t.id, t.state]));
+  const base = () => ({ session: session.id, playground: session.manifest.name, progress: session.progress, at: new Date().toISOString() });
+  const held = new DisposableStore();
+  held.add(
+    session.on('task', (task) => {
       if (task.state === 'running' || last.get(task.id) === task.state) return;
       last.set(task.id, task.state);
       const { id, title, state, message, exitCode, durationMs } = task;
       sender.send({ type: 'task', ...base(), task: { id, title, state, message, exitCode, durationMs } });
     }),
     // A reload sets the baseline silently: tasks that merely appear are not news to the host site.
-    session.runner.on('tasks', (tasks) => {
+    session.on('tasks', (tasks) => {
       last.clear();
       for (const t of tasks) last.set(t.id, t.state);
     }),
-    session.runner.on('complete', () => sender.send({ type: 'complete', ...base() })),
-  ];
-  return () => unsubscribe.forEach((u) => u());
+    session.on('complete', () => sender.send({ type: 'complete', ...base() })),
+  );
+  return () => held.dispose();
 }

@@ -1,14 +1,18 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createNanoEvents } from 'nanoevents';
 import type { AttachMode, EndReason, NoticeLevel, TaskInfo, TerminalInfo } from '@ix-playground/sdk/protocol';
+import { SandboxError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
-import type { Sandbox, SandboxDriver } from './sandbox.js';
-import { TaskRunner } from './task-runner.js';
+import type { Machine, Sandbox, SandboxDriver } from './sandbox.js';
+import { TaskRunner, type RunOptions } from './task-runner.js';
 import { Terminal } from './terminal.js';
 import { formatSize } from './units.js';
 
-/** Events of a {@link Session}, which the gateway forwards to attached clients. */
-export interface SessionEvents {
+/** How long a manifest's init script may run before the session start is abandoned. */
+export const INIT_TIMEOUT_MS = 60_000;
+
+/** Events of a {@link PlaygroundSession}, which the gateway forwards to attached clients. */
+export interface PlaygroundSessionEvents {
   /** A terminal was opened. */
   terminal(terminal: Terminal): void;
   /** A terminal's process exited. */
@@ -17,14 +21,16 @@ export interface SessionEvents {
   task(task: TaskInfo): void;
   /** The task list was replaced (manifest hot reload). */
   tasks(tasks: TaskInfo[]): void;
+  /** Every task is done (on the change to complete, not on every pass). */
+  complete(progress: { done: number; total: number }): void;
   /** A message for the people at the page (for example: the manifest was reloaded, or is invalid). */
   notice(level: NoticeLevel, message: string): void;
   /** The session ended; its sandbox is being torn down. */
   ended(reason: EndReason): void;
 }
 
-/** Tunables of a session. */
-export interface SessionOptions {
+/** Tunables of a playground session. */
+export interface PlaygroundSessionOptions {
   /** How long a session without clients lives on (ms). */
   graceMs: number;
   /** Replay buffer per terminal (bytes). */
@@ -40,21 +46,25 @@ function digest(text: string): Buffer {
 }
 
 /**
- * One learner's machine: a sandbox, its terminals, its task runner, and the clients attached to
- * it. Lives until its shell exits, its time limit passes, or it has had no client for the grace period.
+ * One learner's playground: a sandbox of one or more machines, its terminals, its task checks,
+ * and the clients attached to it. Lives until its first shell exits, its time limit passes, or it
+ * has had no client for the grace period. Whatever the driver, the session runs the manifest's
+ * init script and owns the terminals.
  */
-export class Session {
+export class PlaygroundSession {
+  /** Session id (safe to show; useless without a token). */
   readonly id = randomBytes(12).toString('base64url');
+  /** The read-write token. */
   readonly token = randomBytes(24).toString('base64url');
   /** A second token that only ever attaches read-only (for an instructor or a live demo). */
   readonly spectatorToken = randomBytes(24).toString('base64url');
   #manifest: Manifest;
-  readonly terminals = new Map<number, Terminal>();
-  readonly runner: TaskRunner;
-  endReason: EndReason | undefined;
+  #terminals = new Map<number, Terminal>();
+  #runner: TaskRunner;
+  #endReason: EndReason | undefined;
   #sandbox: Sandbox;
-  #options: SessionOptions;
-  #events = createNanoEvents<SessionEvents>();
+  #options: PlaygroundSessionOptions;
+  #events = createNanoEvents<PlaygroundSessionEvents>();
   #clients = 0;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #lifeTimer: ReturnType<typeof setTimeout>;
@@ -66,39 +76,51 @@ export class Session {
   #oomCheckedAt = 0;
   #oomTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(manifest: Manifest, sandbox: Sandbox, options: SessionOptions) {
+  private constructor(manifest: Manifest, sandbox: Sandbox, options: PlaygroundSessionOptions) {
     this.#manifest = manifest;
     this.#sandbox = sandbox;
     this.#options = options;
     this.#tokenDigest = digest(this.token);
     this.#spectatorDigest = digest(this.spectatorToken);
-    this.runner = new TaskRunner(manifest.tasks, { exec: (s, t) => sandbox.exec(s, t), intervalMs: options.checkIntervalMs });
-    this.runner.on('task', (task) => this.#events.emit('task', task));
-    this.runner.on('tasks', (tasks) => this.#events.emit('tasks', tasks));
+    this.#runner = new TaskRunner(manifest.tasks, { exec: (s, t) => this.#machine().exec(s, t), intervalMs: options.checkIntervalMs });
+    this.#runner.on('task', (task) => this.#events.emit('task', task));
+    this.#runner.on('tasks', (tasks) => this.#events.emit('tasks', tasks));
+    this.#runner.on('complete', (progress) => this.#events.emit('complete', progress));
     this.#lifeTimer = setTimeout(() => void this.end('expired'), manifest.limits.time);
     this.#lifeTimer.unref?.();
     this.#startGrace();
   }
 
-  /** Creates the sandbox and opens the manifest's terminals. */
-  static async create(manifest: Manifest, driver: SandboxDriver, options: SessionOptions): Promise<Session> {
-    const id = randomBytes(4).toString('hex');
+  /** Creates the sandbox, runs the init script, opens the manifest's terminals and starts the checks. */
+  static async create(manifest: Manifest, driver: SandboxDriver, options: PlaygroundSessionOptions): Promise<PlaygroundSession> {
     const sandbox = await driver.create({
-      sessionId: id,
-      hostname: manifest.name,
-      files: manifest.files,
-      init: manifest.init,
-      limits: manifest.limits,
+      sessionId: randomBytes(4).toString('hex'),
+      machines: [{ name: manifest.name, hostname: manifest.name, files: manifest.files, limits: manifest.limits }],
     });
-    const session = new Session(manifest, sandbox, options);
+    const session = new PlaygroundSession(manifest, sandbox, options);
     try {
+      if (manifest.init) await session.#runInit(manifest.init);
       for (const t of manifest.terminals) session.openTerminal(t.name);
     } catch (error) {
       await session.end('error');
       throw error;
     }
-    void session.runner.run();
+    void session.#runner.run();
     return session;
+  }
+
+  async #runInit(script: string): Promise<void> {
+    const result = await this.#machine().exec(script, INIT_TIMEOUT_MS);
+    if (result.code === 0) return;
+    const why = result.timedOut ? `timed out after ${INIT_TIMEOUT_MS / 1000}s` : `exit ${result.code}`;
+    throw new SandboxError(`the playground's init script failed (${why}): ${result.output.trim().slice(-500)}`);
+  }
+
+  /** The machine terminals and checks run on (the first one). */
+  #machine(): Machine {
+    const machine = this.#sandbox.machines.values().next().value;
+    if (!machine) throw new SandboxError('the sandbox has no machine');
+    return machine;
   }
 
   /** The playground's manifest; a hot reload replaces it (see {@link replaceManifest}). */
@@ -106,23 +128,48 @@ export class Session {
     return this.#manifest;
   }
 
+  /** Why the session ended, once it has. */
+  get endReason(): EndReason | undefined {
+    return this.#endReason;
+  }
+
+  /** The terminals, by id (exited ones included). */
+  get terminals(): ReadonlyMap<number, Terminal> {
+    return this.#terminals;
+  }
+
+  /** What clients are told about the terminals. */
+  get terminalInfo(): TerminalInfo[] {
+    return [...this.#terminals.values()].map((t) => ({ id: t.id, name: t.name, cols: t.cols, rows: t.rows }));
+  }
+
+  /** The current state of every task, in manifest order. */
+  get tasks(): TaskInfo[] {
+    return this.#runner.tasks;
+  }
+
+  /** Done and total task counts. */
+  get progress(): { done: number; total: number } {
+    return this.#runner.progress;
+  }
+
   /**
    * Hot reload: new titles, hints and tasks for this live session, without touching its sandbox or
    * shells (limits, files, init and terminals only apply to new sessions). Done tasks stay done.
    */
   replaceManifest(manifest: Manifest): void {
-    if (this.endReason) return;
+    if (this.#endReason) return;
     this.#manifest = manifest;
-    this.runner.replaceTasks(manifest.tasks);
+    this.#runner.replaceTasks(manifest.tasks);
   }
 
   /** Shows a message to every client of this session. */
   notify(level: NoticeLevel, message: string): void {
-    if (!this.endReason) this.#events.emit('notice', level, message);
+    if (!this.#endReason) this.#events.emit('notice', level, message);
   }
 
   /** Subscribes to an event; returns an unsubscribe function. */
-  on<E extends keyof SessionEvents>(event: E, callback: SessionEvents[E]): () => void {
+  on<E extends keyof PlaygroundSessionEvents>(event: E, callback: PlaygroundSessionEvents[E]): () => void {
     return this.#events.on(event, callback);
   }
 
@@ -134,17 +181,13 @@ export class Session {
     return undefined;
   }
 
-  /** What clients are told about the terminals. */
-  get terminalInfo(): TerminalInfo[] {
-    return [...this.terminals.values()].map((t) => ({ id: t.id, name: t.name, cols: t.cols, rows: t.rows }));
-  }
-
-  /** Opens one more shell in the same sandbox. */
+  /** Opens one more shell on the session's machine; throws a `PlaygroundError` if it cannot. */
   openTerminal(name: string): Terminal {
+    const machine = this.#machine();
+    const pty = machine.spawnShell(DEFAULT_SIZE);
     const id = this.#nextTerminal++;
-    const pty = this.#sandbox.spawnShell(DEFAULT_SIZE);
-    const terminal = new Terminal({ id, name, pty, ...DEFAULT_SIZE, replayBytes: this.#options.replayBytes });
-    this.terminals.set(id, terminal);
+    const terminal = new Terminal({ id, name, machine: machine.name, pty, ...DEFAULT_SIZE, replayBytes: this.#options.replayBytes });
+    this.#terminals.set(id, terminal);
     // The shell prints "Killed" when the kernel stops a process at the memory limit: say why.
     terminal.on('output', () => this.#checkOomKills());
     terminal.on('exit', (code) => {
@@ -158,20 +201,30 @@ export class Session {
 
   /** Keyboard input for a terminal; Enter triggers the task checks. */
   input(terminal: number, data: Uint8Array): void {
-    const t = this.terminals.get(terminal);
-    if (!t || this.endReason) return;
+    const t = this.#terminals.get(terminal);
+    if (!t || this.#endReason) return;
     t.write(data);
-    if (data.includes(13)) this.runner.trigger();
+    if (data.includes(13)) this.#runner.trigger();
+  }
+
+  /** Resizes a terminal (unknown and exited terminals are ignored). */
+  resize(terminal: number, cols: number, rows: number): void {
+    this.#terminals.get(terminal)?.resize(cols, rows);
+  }
+
+  /** Runs the task checks now; resolves when they are idle. */
+  runChecks(options: RunOptions = {}): Promise<void> {
+    return this.#runner.run(options);
   }
 
   /** Reads the sandbox's out-of-memory kill count (at most every 2 s) and tells the page about new ones. */
   #checkOomKills(): void {
-    const sandbox = this.#sandbox;
-    if (!sandbox.usage || this.#oomTimer || this.endReason) return;
+    const machine = this.#machine();
+    if (!machine.usage || this.#oomTimer || this.#endReason) return;
     this.#oomTimer = setTimeout(
       () => {
         this.#oomCheckedAt = Date.now();
-        void sandbox.usage?.().then(({ oomKills: kills }) => {
+        void machine.usage?.().then(({ oomKills: kills }) => {
           this.#oomTimer = undefined;
           if (kills <= this.#oomKills) return;
           this.#oomKills = kills;
@@ -201,7 +254,7 @@ export class Session {
   }
 
   #startGrace(): void {
-    if (this.endReason) return;
+    if (this.#endReason) return;
     clearTimeout(this.#graceTimer);
     this.#graceTimer = setTimeout(() => void this.end('expired'), this.#options.graceMs);
     this.#graceTimer.unref?.();
@@ -209,15 +262,15 @@ export class Session {
 
   /** Ends the session: tells clients why, stops checks, kills the sandbox. Idempotent. */
   async end(reason: EndReason): Promise<void> {
-    if (this.endReason) return;
-    this.endReason = reason;
+    if (this.#endReason) return;
+    this.#endReason = reason;
     clearTimeout(this.#graceTimer);
     clearTimeout(this.#lifeTimer);
     clearTimeout(this.#oomTimer);
-    this.runner.dispose();
+    this.#runner.dispose();
     this.#events.emit('ended', reason);
-    // The sandbox first: it kills its shells from the inside, so none is orphaned (see BwrapSandbox.dispose).
+    // The sandbox first: it kills its shells from the inside, so none is orphaned (see BwrapMachine.dispose).
     await this.#sandbox.dispose();
-    for (const t of this.terminals.values()) t.dispose();
+    for (const t of this.#terminals.values()) t.dispose();
   }
 }
