@@ -62,7 +62,7 @@ export const CloseCode = {
 } as const;
 
 /** Why a session ended. */
-export const END_REASONS = ['exited', 'expired', 'shutdown', 'kicked', 'error'] as const;
+export const END_REASONS = ['exited', 'expired', 'shutdown', 'kicked', 'evicted', 'error'] as const;
 const endReason = v.picklist(END_REASONS);
 /** Why a session ended: one of {@link END_REASONS}. */
 export type EndReason = v.InferOutput<typeof endReason>;
@@ -91,6 +91,7 @@ export const END_REASON_CLOSE_CODES: Readonly<Record<EndReason, number>> = {
   expired: CloseCode.Expired,
   shutdown: CloseCode.Shutdown,
   kicked: CloseCode.Kicked,
+  evicted: CloseCode.Kicked,
   error: CloseCode.Internal,
 };
 

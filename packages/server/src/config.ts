@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { parseDuration, parseSize } from './units.js';
 
@@ -36,6 +37,8 @@ export interface ServerConfig {
   messageRate?: number;
   /** How long a new WebSocket has to attach before it is dropped (IX_ATTACH_TIMEOUT, default 10s). */
   attachTimeoutMs?: number;
+  /** Reverse proxies whose X-Forwarded-For / Forwarded name the client (IX_TRUST_PROXY: addresses, or `loopback`; default none). */
+  trustProxy?: string[];
   /** Signed session tokens (IX_TOKEN_*): when set, creating a session needs one (docs/operating.md). */
   tokens?: TokenConfig | undefined;
   /** Detached-session grace period in ms (IX_GRACE, default 5m). */
@@ -113,6 +116,17 @@ function webhook(env: NodeJS.ProcessEnv): ServerConfig['webhook'] {
   return { url, secret };
 }
 
+/** IX_TRUST_PROXY: comma-separated proxy addresses, `loopback`, or `1` (same as loopback). */
+function trustProxy(env: NodeJS.ProcessEnv): string[] {
+  const raw = env.IX_TRUST_PROXY;
+  if (!raw || raw === '0') return [];
+  const list = raw.split(',').map((a) => a.trim()).filter(Boolean).map((a) => (a === '1' ? 'loopback' : a));
+  for (const a of list) {
+    if (a !== 'loopback' && !isIP(a)) throw new ConfigError(`IX_TRUST_PROXY must list proxy IP addresses (or "loopback"), got "${a}"`);
+  }
+  return list;
+}
+
 /** The IX_TOKEN_* variables: none, or a complete, safe set. */
 function tokens(env: NodeJS.ProcessEnv): TokenConfig | undefined {
   const secret = env.IX_TOKEN_SECRET || undefined;
@@ -176,6 +190,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     maxUnattachedPerClient: number(env, 'IX_MAX_UNATTACHED_PER_CLIENT', 8),
     inputRate: parsed(env, 'IX_INPUT_RATE', '1Mi', (t) => ((parseSize(t) ?? 0) >= 1024 ? parseSize(t) : undefined), 'a size per second of at least 1Ki, like 1Mi'),
     attachTimeoutMs: parsed(env, 'IX_ATTACH_TIMEOUT', '10s', (t) => ((parseDuration(t) ?? 0) >= 100 ? parseDuration(t) : undefined), 'a duration of at least 100ms, like 10s'),
+    trustProxy: trustProxy(env),
     tokens: tokens(env),
     graceMs: parsed(env, 'IX_GRACE', '5m', (t) => ((parseDuration(t) ?? 0) >= 1000 ? parseDuration(t) : undefined), 'a duration of at least 1s, like 5m'),
     replayBytes: parsed(env, 'IX_REPLAY_BUFFER', '1Mi', parseSize, 'a size like 1Mi'),

@@ -14,11 +14,14 @@ export class ConnectionCounter {
     this.#maxPerClient = maxPerClient;
   }
 
-  /** Counts one more connection of `client`; false (and nothing counted) if a cap is reached. */
-  tryAdd(client: string): boolean {
+  /**
+   * Counts one more connection of `client`; false (and nothing counted) if a cap is reached.
+   * `perClient: false` counts it against the total only (a trusted proxy carrying many clients).
+   */
+  tryAdd(client: string, options: { perClient?: boolean } = {}): boolean {
     const mine = this.#byClient.get(client) ?? 0;
     if (this.#maxTotal && this.#total >= this.#maxTotal) return false;
-    if (this.#maxPerClient && mine >= this.#maxPerClient) return false;
+    if (options.perClient !== false && this.#maxPerClient && mine >= this.#maxPerClient) return false;
     this.#byClient.set(client, mine + 1);
     this.#total++;
     return true;

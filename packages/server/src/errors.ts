@@ -23,6 +23,34 @@ export class ManifestError extends PlaygroundError {
   }
 }
 
+/** A limit was reached: which one, and when trying again may work. */
+export class LimitError extends PlaygroundError {
+  /** Which limit: `sessions` (the server is full) or `sessions-per-client`. */
+  readonly limit: string;
+  /** Seconds after which trying again may work. */
+  readonly retryAfterSeconds: number;
+
+  constructor(limit: string, retryAfterSeconds: number, message: string) {
+    super(ErrorCode.Limit, message);
+    this.name = 'LimitError';
+    this.limit = limit;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** No playground has the name asked for; names the ones there are. */
+export class PlaygroundNotFoundError extends PlaygroundError {
+  /** The names of the playgrounds this server has. */
+  readonly available: string[];
+
+  constructor(name: string, available: string[]) {
+    const list = available.length ? `; this server has: ${available.slice(0, 20).join(', ')}${available.length > 20 ? ', …' : ''}` : '; this server has none';
+    super(ErrorCode.PlaygroundNotFound, `no playground named "${name.slice(0, 64)}"${list}`);
+    this.name = 'PlaygroundNotFoundError';
+    this.available = available;
+  }
+}
+
 /** The sandbox could not be created or used. */
 export class SandboxError extends PlaygroundError {
   constructor(message: string, options?: { cause?: unknown }) {

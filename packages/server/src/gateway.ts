@@ -16,7 +16,7 @@ import {
   type ClientMessage,
   type ServerMessage,
 } from '@ix-playground/sdk/protocol';
-import { clientAddress } from './client-address.js';
+import { ProxyTrust } from './client-address.js';
 import { DisposableStore } from '@ix-playground/sdk/disposable';
 import { ClientStream } from './client-stream.js';
 import { ConnectionCounter } from './connection-counter.js';
@@ -43,6 +43,8 @@ export interface GatewayLimits {
   messageRate?: number;
   /** How long a new connection has to send `attach` before it is dropped (default 10 s). */
   attachTimeoutMs?: number;
+  /** Reverse proxies whose forwarding headers name the client (default: none). */
+  proxies?: ProxyTrust;
 }
 /** Server-side WebSocket ping period; a client that has not answered the previous ping is dropped (dead within 15-30 s). */
 const HEARTBEAT_MS = 15_000;
@@ -106,7 +108,7 @@ export class Gateway {
       return;
     }
     // Every socket that has not attached yet holds a descriptor for nothing: cap them, per client and in all.
-    const client = clientAddress(req);
+    const client = this.#limits.proxies?.clientOf(req) ?? req.socket.remoteAddress ?? 'unknown';
     if (!this.#unattached.tryAdd(client)) {
       refuse(socket, 429, 'Too Many Requests: too many connections waiting to attach');
       return;
@@ -205,6 +207,13 @@ export class Gateway {
     fail: (code: number, e: PlaygroundError) => void,
   ): Attachment | undefined {
     const session = this.#sessions.get(message.session);
+    // A session that ended a moment ago (it expired, or was closed for the reader's newer one): say why.
+    const ended = session?.endReason ?? this.#sessions.endedReason(message.session);
+    if (ended && (!session || session.verifyToken(message.token))) {
+      send({ type: 'ended', reason: ended });
+      ws.close(END_REASON_CLOSE_CODES[ended], `session ${ended}`);
+      return undefined;
+    }
     if (!session || session.endReason) {
       fail(CloseCode.NotFound, new PlaygroundError(ErrorCode.SessionNotFound, 'no such session (it may have ended or expired)'));
       return undefined;

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, PlaygroundError } from './errors.js';
+import { ErrorCode, LimitError, PlaygroundError, PlaygroundNotFoundError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
 import type { OriginPolicy } from './origin-policy.js';
-import { clientAddress } from './client-address.js';
+import type { ProxyTrust } from './client-address.js';
 import type { SessionManager } from './session-manager.js';
 import type { SessionTokens } from './session-tokens.js';
 
@@ -39,7 +39,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Sends a {@link PlaygroundError} as `{ error: { code, message } }` with a fitting HTTP status. */
 export function sendError(res: ServerResponse, error: PlaygroundError, headers: Record<string, string> = {}): void {
-  sendJson(res, STATUS[error.code], { error: { code: error.code, message: error.message } }, headers);
+  const details =
+    error instanceof LimitError ? { limit: error.limit, retryAfter: error.retryAfterSeconds } : error instanceof PlaygroundNotFoundError ? { available: error.available } : {};
+  sendJson(res, STATUS[error.code], { error: { code: error.code, message: error.message, ...details } }, headers);
 }
 
 /** The token of an `Authorization: Bearer …` header (tokens never travel in URLs). */
@@ -70,24 +72,28 @@ export class HttpApi {
   #sessions: SessionManager;
   #origins: OriginPolicy;
   #tokens: SessionTokens | undefined;
+  #proxies: ProxyTrust | undefined;
 
-  /** With `tokens`, creating a session needs a signed token (`Authorization: Bearer …`). */
-  constructor(manifests: () => ReadonlyMap<string, Manifest>, sessions: SessionManager, origins: OriginPolicy, tokens?: SessionTokens) {
+  /** With `tokens`, creating a session needs a signed token (`Authorization: Bearer …`); `proxies` name the client behind a proxy. */
+  constructor(manifests: () => ReadonlyMap<string, Manifest>, sessions: SessionManager, origins: OriginPolicy, options: { tokens?: SessionTokens | undefined; proxies?: ProxyTrust | undefined } = {}) {
     this.#manifests = manifests;
     this.#sessions = sessions;
     this.#origins = origins;
-    this.#tokens = tokens;
+    this.#tokens = options.tokens;
+    this.#proxies = options.proxies;
   }
 
   /** Handles a request under /api; answers false if the path is not an API route. */
   async handle(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
     if (!pathname.startsWith('/api/')) return false;
     const origin = req.headers.origin;
-    if (!this.#origins.allows(origin)) {
-      sendError(res, new PlaygroundError(ErrorCode.Origin, `origin ${origin} is not allowed to use this server`));
+    // Pages may read every answer, refusals included: a page on a disallowed origin learns that it
+    // is not allowed (and its owner which origin to add), never anything else.
+    const cors: Record<string, string> = origin ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
+    if (req.method !== 'OPTIONS' && !this.#origins.allows(origin)) {
+      sendError(res, new PlaygroundError(ErrorCode.Origin, `this page's origin ${origin} is not allowed to use this playground server: its operator must add ${origin} to IX_ORIGINS`), cors);
       return true;
     }
-    const cors: Record<string, string> = origin ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type, authorization', 'access-control-max-age': '600' });
       res.end();
@@ -107,9 +113,9 @@ export class HttpApi {
         const name = asked ?? grant?.playground;
         if (!name) throw new PlaygroundError(ErrorCode.BadRequest, 'body must be {"playground": "<name>"}');
         const manifest = this.#manifests().get(name);
-        if (!manifest) throw new PlaygroundError(ErrorCode.PlaygroundNotFound, `no playground named "${name.slice(0, 64)}"`);
+        if (!manifest) throw new PlaygroundNotFoundError(name, [...this.#manifests().keys()]);
         // A signed token's user is the client the limits count; anonymous clients, their address.
-        const client = grant?.user ? `user:${grant.user}` : clientAddress(req);
+        const client = grant?.user ? `user:${grant.user}` : (this.#proxies?.clientOf(req) ?? req.socket.remoteAddress ?? 'unknown');
         const session = await this.#sessions.create(manifest, client);
         sendJson(res, 201, { id: session.id, token: session.token, spectatorToken: session.spectatorToken }, cors);
         return true;
@@ -119,6 +125,7 @@ export class HttpApi {
       const err = error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Internal, 'internal error', { cause: error });
       if (err.code === ErrorCode.Internal || err.code === ErrorCode.Sandbox || err.code === ErrorCode.Unavailable) console.error('[ix-playground]', err.message);
       if (err.code === ErrorCode.Unavailable) Object.assign(cors, { 'retry-after': '5' });
+      if (err instanceof LimitError) Object.assign(cors, { 'retry-after': String(err.retryAfterSeconds) });
       sendError(res, err, cors);
     }
     return true;

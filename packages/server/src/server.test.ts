@@ -263,9 +263,11 @@ describe('playground server', () => {
     assert.deepEqual(ended, ['exited']);
     await waitFor(() => server.sessions.get(session.id) === undefined, 5000, 'the server to forget the session');
     assert.equal(server.sessions.size, sessions - 1);
+    // A page that comes back later is told how it ended.
     const again = new RawClient(server.url);
     await again.attach(session.id, session.token);
-    assert.equal((await again.closed()).code, 4404);
+    assert.deepEqual(await again.message('ended'), { type: 'ended', reason: 'exited' });
+    assert.equal((await again.closed()).code, 4000);
   });
 
   describe('with the slow check timer on', () => {

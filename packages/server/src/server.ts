@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ServerConfig } from './config.js';
+import { ProxyTrust } from './client-address.js';
 import { ConnectionCounter } from './connection-counter.js';
 import { createDriver } from './drivers.js';
 import { ErrorCode, PlaygroundError } from './errors.js';
@@ -52,13 +53,15 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   const sessions = new SessionManager(driver, config);
   const webhooks = config.webhook ? new WebhookSender(config.webhook) : undefined;
   if (webhooks) sessions.onCreated((session) => sendTaskEvents(webhooks, session));
-  const api = new HttpApi(() => manifests, sessions, origins, config.tokens ? new SessionTokens(config.tokens) : undefined);
+  const proxies = new ProxyTrust(config.trustProxy ?? []);
+  const api = new HttpApi(() => manifests, sessions, origins, { tokens: config.tokens ? new SessionTokens(config.tokens) : undefined, proxies });
   const gateway = new Gateway(sessions, origins, {
     maxUnattached: config.maxUnattached ?? 256,
     maxUnattachedPerClient: config.maxUnattachedPerClient ?? 8,
     inputRate: config.inputRate ?? 1024 * 1024,
     ...(config.messageRate ? { messageRate: config.messageRate } : {}),
     ...(config.attachTimeoutMs ? { attachTimeoutMs: config.attachTimeoutMs } : {}),
+    proxies,
   });
   const connections = new ConnectionCounter(config.maxConnections ?? 0, config.maxConnectionsPerClient ?? 64);
   const widget = widgetDir();
@@ -84,7 +87,8 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   server.requestTimeout = 30_000;
   server.on('connection', (socket) => {
     const client = socket.remoteAddress ?? 'unknown';
-    if (!connections.tryAdd(client)) {
+    // A trusted proxy carries many readers: it counts against the total, not as one client.
+    if (!connections.tryAdd(client, { perClient: !proxies.trusts(client) })) {
       socket.destroy();
       return;
     }

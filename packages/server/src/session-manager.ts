@@ -1,8 +1,12 @@
 import { createNanoEvents } from 'nanoevents';
-import { ErrorCode, PlaygroundError } from './errors.js';
+import type { EndReason } from '@ix-playground/sdk/protocol';
+import { LimitError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
 import type { SandboxDriver } from './sandbox.js';
 import { PlaygroundSession, type PlaygroundSessionOptions } from './playground-session.js';
+
+/** How many ended sessions' reasons are remembered for pages that come back to them. */
+const REMEMBER_ENDED = 5000;
 
 /** Limits on how many sessions run at once. */
 export interface SessionLimits {
@@ -20,27 +24,45 @@ export class SessionManager {
   #driver: SandboxDriver;
   #options: PlaygroundSessionOptions & SessionLimits;
   #events = createNanoEvents<{ created(session: PlaygroundSession): void }>();
+  /** Why recently ended sessions ended, oldest first. */
+  #ended = new Map<string, EndReason>();
 
   constructor(driver: SandboxDriver, options: PlaygroundSessionOptions & SessionLimits) {
     this.#driver = driver;
     this.#options = options;
   }
 
-  /** Starts a session of `manifest` for a client address. */
+  /**
+   * Starts a session of `manifest` for a client. A client at its limit gets room by ending its
+   * oldest session that no page is attached to (a tab it closed, say); only when all of its
+   * sessions are in use is it refused.
+   */
   async create(manifest: Manifest, client: string): Promise<PlaygroundSession> {
     const pending = [...this.#pending.values()].reduce((a, b) => a + b, 0);
     if (this.#sessions.size + pending >= this.#options.maxSessions) {
-      throw new PlaygroundError(ErrorCode.Limit, `the server is full (${this.#options.maxSessions} sessions); try again later`);
+      throw new LimitError('sessions', 60, `the server is full (${this.#options.maxSessions} sessions); try again in a minute`);
     }
-    const mine = [...this.#sessions.values()].filter((s) => s.client === client).length + (this.#pending.get(client) ?? 0);
-    if (mine >= this.#options.maxSessionsPerClient) {
-      throw new PlaygroundError(ErrorCode.Limit, `too many sessions from your address (${this.#options.maxSessionsPerClient})`);
+    const mine = [...this.#sessions.values()].filter((s) => s.client === client);
+    if (mine.length + (this.#pending.get(client) ?? 0) >= this.#options.maxSessionsPerClient) {
+      const detached = mine.find((s) => s.session.clientCount === 0 && !s.session.endReason);
+      if (!detached) {
+        const graceSeconds = Math.ceil(this.#options.graceMs / 1000);
+        throw new LimitError(
+          'sessions-per-client',
+          graceSeconds,
+          `you already have ${this.#options.maxSessionsPerClient} playgrounds open (the most for one reader): close one in another tab, or try again ${graceSeconds} s after closing it`,
+        );
+      }
+      await detached.session.end('evicted'); // the oldest: the map keeps creation order
     }
     this.#pending.set(client, (this.#pending.get(client) ?? 0) + 1);
     try {
       const session = await PlaygroundSession.create(manifest, this.#driver, this.#options);
       this.#sessions.set(session.id, { session, client });
-      session.on('ended', () => this.#sessions.delete(session.id));
+      session.on('ended', (reason) => {
+        this.#sessions.delete(session.id);
+        this.#remember(session.id, reason);
+      });
       this.#events.emit('created', session);
       return session;
     } finally {
@@ -48,6 +70,17 @@ export class SessionManager {
       if (left) this.#pending.set(client, left);
       else this.#pending.delete(client);
     }
+  }
+
+  /** Remembers why a session ended, so a page that comes back to it can be told (bounded). */
+  #remember(id: string, reason: EndReason): void {
+    this.#ended.set(id, reason);
+    if (this.#ended.size > REMEMBER_ENDED) this.#ended.delete(this.#ended.keys().next().value as string);
+  }
+
+  /** Why a recently ended session ended (a bounded memory of the last few thousand), if known. */
+  endedReason(id: string): EndReason | undefined {
+    return this.#ended.get(id);
   }
 
   /** The live session with this id, if any. */

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { connect, PlaygroundError, type WebSocketConstructor } from '@ix-playground/sdk';
 import { ConfigError, configFromEnv } from './config.js';
 import { startServer, type PlaygroundServer } from './server.js';
-import { bwrapChildren, request } from './testing/clients.js';
+import { RawClient, bwrapChildren, request } from './testing/clients.js';
 
 const playgrounds = fileURLToPath(new URL('../../../examples/playgrounds/', import.meta.url));
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
@@ -128,10 +128,15 @@ describe('signed session tokens', () => {
       maxSessionsPerClient: 1,
     });
     try {
-      const as = async (sub: string) => (await request(limited.url, 'POST', '/api/sessions', { body: '{"playground":"hello"}', headers: { authorization: `Bearer ${await mint({ sub })}` } })).status;
-      assert.equal(await as('ann'), 201);
-      assert.equal(await as('bob'), 201, 'another user from the same address has a limit of their own');
-      assert.equal(await as('ann'), 429, "ann's second session is over her limit");
+      const as = async (sub: string) => request(limited.url, 'POST', '/api/sessions', { body: '{"playground":"hello"}', headers: { authorization: `Bearer ${await mint({ sub })}` } });
+      const ann = await as('ann');
+      assert.equal(ann.status, 201);
+      const page = new RawClient(limited.url); // ann's playground is in use on a page
+      await page.attach(ann.body.id, ann.body.token);
+      await page.message('welcome');
+      assert.equal((await as('bob')).status, 201, 'another user from the same address has a limit of their own');
+      assert.equal((await as('ann')).status, 429, "ann's second session is over her limit");
+      page.ws.terminate();
     } finally {
       await limited.close();
     }

@@ -39,6 +39,7 @@ const ENDED_TEXT: Record<EndReason, string> = {
   expired: 'The session expired.',
   shutdown: 'The server shut down.',
   kicked: 'The session was taken over elsewhere.',
+  evicted: 'This playground was closed to make room for one you opened in another tab.',
   error: 'The session failed.',
 };
 
@@ -266,7 +267,7 @@ export class IxPlayground extends LitElement {
       try {
         await this.#attach(url, ticket);
       } catch (error) {
-        const stale = error instanceof PlaygroundError && (error.code === ErrorCode.SessionNotFound || error.code === ErrorCode.Unauthorized);
+        const stale = error instanceof PlaygroundError && (error.code === ErrorCode.SessionNotFound || error.code === ErrorCode.Unauthorized || error.code === ErrorCode.Ended);
         if (!stored || !stale) throw error;
         // The remembered session is gone (expired or server restarted): start a new one.
         store.clear();
