@@ -20,15 +20,29 @@ const relativePath = v.pipe(
   v.check((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a path inside the home folder (no leading / and no ..)'),
 );
 
+const memory = v.pipe(size, v.minValue(16 * 1024 * 1024, 'must be at least 16Mi'));
+const pids = v.pipe(v.number(), v.integer(), v.minValue(8), v.maxValue(4096));
+/** CPU weight under contention: 100 is an even share with other sandboxes. */
+const cpu = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10000));
+/** Size of the learner's home filesystem (or a machine's writable layer). */
+const disk = v.pipe(size, v.minValue(8 * 1024 * 1024, 'must be at least 8Mi'), v.maxValue(1024 ** 4, 'must be at most 1Ti'));
+
 const limitsSchema = v.strictObject({
   time: v.optional(duration, '60m'),
-  memory: v.optional(v.pipe(size, v.minValue(16 * 1024 * 1024, 'must be at least 16Mi')), '512Mi'),
-  pids: v.optional(v.pipe(v.number(), v.integer(), v.minValue(8), v.maxValue(4096)), 128),
-  /** CPU weight under contention: 100 is an even share with other sandboxes. */
-  cpu: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10000)), 100),
-  /** Size of the learner's home filesystem. */
-  disk: v.optional(v.pipe(size, v.minValue(8 * 1024 * 1024, 'must be at least 8Mi'), v.maxValue(1024 ** 4, 'must be at most 1Ti')), '512Mi'),
+  memory: v.optional(memory, '512Mi'),
+  pids: v.optional(pids, 128),
+  cpu: v.optional(cpu, 100),
+  disk: v.optional(disk, '512Mi'),
   network: v.optional(v.boolean(), false),
+});
+
+/** A machine's own limits: whatever it sets over the playground's. */
+const machineLimitsSchema = v.strictObject({
+  memory: v.optional(memory),
+  pids: v.optional(pids),
+  cpu: v.optional(cpu),
+  disk: v.optional(disk),
+  network: v.optional(v.boolean()),
 });
 
 const taskSchema = v.strictObject({
@@ -39,6 +53,8 @@ const taskSchema = v.strictObject({
   needs: v.optional(v.array(id), []),
   check: v.pipe(v.string(), v.nonEmpty('must not be empty')),
   timeout: v.optional(duration, '10s'),
+  /** The machine the check runs on (default: the first). */
+  machine: v.optional(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a machine name'))),
   /** An explicit "you went wrong" check: when it exits 0 (and `check` does not), the task is `failed` with `message`. */
   fail: v.optional(
     v.strictObject({
@@ -48,27 +64,67 @@ const taskSchema = v.strictObject({
   ),
 });
 
+const filesSchema = v.array(
+  v.strictObject({
+    path: relativePath,
+    content: v.string(),
+    mode: v.optional(v.pipe(v.union([v.string(), v.number()]), v.transform(String), v.regex(/^0?[0-7]{3}$/, 'must be an octal mode like 644 or 755'))),
+  }),
+);
+
+/** A root filesystem: Debian packages built with mmdebstrap, or a local OCI image layout. */
+const imageSchema = v.union(
+  [
+    v.strictObject({
+      debian: v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{1,30}$/, 'must be a Debian suite like bookworm')),
+      packages: v.optional(v.pipe(v.array(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9+.-]{0,100}$/, 'must be a Debian package name'))), v.maxLength(200)), []),
+    }),
+    v.strictObject({
+      oci: v.pipe(v.string(), v.regex(/^[^:\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/, 'must be path/to/layout or path/to/layout:tag')),
+    }),
+  ],
+  'must be { debian: <suite>, packages: [...] } or { oci: <layout>:<tag> }',
+);
+
+const machineName = v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{0,30}$/, 'must be a host name: lowercase letters, digits and -, at most 31'));
+
+const machineSchema = v.strictObject({
+  name: machineName,
+  image: v.optional(imageSchema),
+  limits: v.optional(machineLimitsSchema, {}),
+  files: v.optional(filesSchema, []),
+  init: v.optional(v.string()),
+});
+
+const portSchema = v.strictObject({
+  machine: v.optional(machineName),
+  port: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)),
+  title: v.optional(v.pipe(v.string(), v.maxLength(200)), ''),
+});
+
 /** The schema of a playground manifest (docs/manifest.md); types are inferred from it. */
 export const manifestSchema = v.strictObject({
   name: id,
   title: v.pipe(v.string(), v.nonEmpty('must not be empty')),
   description: v.optional(v.string()),
   limits: v.optional(limitsSchema, {}),
-  files: v.optional(
-    v.array(
-      v.strictObject({
-        path: relativePath,
-        content: v.string(),
-        mode: v.optional(v.pipe(v.union([v.string(), v.number()]), v.transform(String), v.regex(/^0?[0-7]{3}$/, 'must be an octal mode like 644 or 755'))),
-      }),
-    ),
-    [],
-  ),
+  /** The root filesystem of every machine that names none; without it, the host's system, read-only. */
+  image: v.optional(imageSchema),
+  /** Several machines on one private network; without it, one machine named like the playground. */
+  machines: v.optional(v.pipe(v.array(machineSchema), v.minLength(1), v.maxLength(8))),
+  files: v.optional(filesSchema, []),
   init: v.optional(v.string()),
-  terminals: v.optional(v.pipe(v.array(v.strictObject({ name: v.pipe(v.string(), v.nonEmpty('must not be empty'), v.maxLength(200, 'must be at most 200 characters')) })), v.minLength(1), v.maxLength(MAX_TERMINALS)), [
-    { name: 'main' },
-  ]),
+  terminals: v.optional(
+    v.pipe(
+      v.array(v.strictObject({ name: v.pipe(v.string(), v.nonEmpty('must not be empty'), v.maxLength(200, 'must be at most 200 characters')), machine: v.optional(machineName) })),
+      v.minLength(1),
+      v.maxLength(MAX_TERMINALS),
+    ),
+    [{ name: 'main' }],
+  ),
   tasks: v.optional(v.array(taskSchema), []),
+  /** Web servers in the playground a page can preview. */
+  ports: v.optional(v.pipe(v.array(portSchema), v.maxLength(16)), []),
 });
 
 /** A validated playground manifest, with durations in ms and sizes in bytes. */
@@ -76,3 +132,9 @@ export type Manifest = v.InferOutput<typeof manifestSchema>;
 
 /** One task of a manifest. */
 export type ManifestTask = Manifest['tasks'][number];
+
+/** A root filesystem a manifest asks for. */
+export type ImageSpec = v.InferOutput<typeof imageSchema>;
+
+/** A web server port a page may preview. */
+export type ManifestPort = Manifest['ports'][number];

@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as v from 'valibot';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { ManifestError } from './errors.js';
-import { manifestSchema, type Manifest } from './manifest-schema.js';
+import { manifestSchema, type ImageSpec, type Manifest } from './manifest-schema.js';
 
 /** Line (1-based) of the node at `keys`, or of its nearest existing ancestor. */
 function lineOf(doc: Document, counter: LineCounter, keys: (string | number)[]): number {
@@ -38,8 +38,42 @@ export function parseManifest(text: string, file: string): Manifest {
     throw new ManifestError(file, lineOf(doc, counter, keys), reason, keys.join('.') || undefined);
   }
   const manifest = result.output;
-  checkTasks(manifest, (keys) => lineOf(doc, counter, keys), file);
-  return manifest;
+  const line = (keys: (string | number)[]) => lineOf(doc, counter, keys);
+  checkTasks(manifest, line, file);
+  checkMachines(manifest, line, file);
+  return resolveImagePaths(manifest, file);
+}
+
+/** Machine names are unique, every machine has an image, and what names a machine names one that exists. */
+function checkMachines(manifest: Manifest, line: (keys: (string | number)[]) => number, file: string): void {
+  const names = manifest.machines?.map((m) => m.name) ?? [manifest.name];
+  manifest.machines?.forEach((machine, i) => {
+    if (names.indexOf(machine.name) !== i) throw new ManifestError(file, line(['machines', i, 'name']), `duplicate machine name "${machine.name}"`, `machines.${i}.name`);
+    if (!machine.image && !manifest.image) {
+      throw new ManifestError(file, line(['machines', i]), 'a machine needs an image: set `image` on it, or at the top of the manifest for every machine', `machines.${i}.image`);
+    }
+  });
+  const refer = (list: { machine?: string | undefined }[], key: string) =>
+    list.forEach((item, i) => {
+      if (item.machine !== undefined && !names.includes(item.machine)) {
+        throw new ManifestError(file, line([key, i, 'machine']), `no machine named "${item.machine}" (machines: ${names.join(', ')})`, `${key}.${i}.machine`);
+      }
+    });
+  refer(manifest.terminals, 'terminals');
+  refer(manifest.tasks, 'tasks');
+  refer(manifest.ports, 'ports');
+}
+
+/** `oci:` layouts are named relative to the manifest's folder; make them absolute. */
+function resolveImagePaths(manifest: Manifest, file: string): Manifest {
+  const resolve = <T extends { image?: ImageSpec | undefined }>(holder: T): T => {
+    const image = holder.image;
+    if (!image || !('oci' in image)) return holder;
+    const [layout = '', tag] = image.oci.split(/:(?=[^:]*$)/);
+    const absolute = path.resolve(path.dirname(path.resolve(file)), layout);
+    return { ...holder, image: { oci: tag ? `${absolute}:${tag}` : absolute } };
+  };
+  return { ...resolve(manifest), ...(manifest.machines ? { machines: manifest.machines.map(resolve) } : {}) };
 }
 
 function checkTasks(manifest: Manifest, line: (keys: (string | number)[]) => number, file: string): void {

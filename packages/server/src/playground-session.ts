@@ -3,6 +3,7 @@ import { createNanoEvents } from 'nanoevents';
 import type { AttachMode, EndReason, NoticeLevel, TaskInfo, TerminalInfo } from '@ix-playground/sdk/protocol';
 import { SandboxError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
+import { machinesOf } from './playground-machines.js';
 import type { Machine, Sandbox, SandboxDriver } from './sandbox.js';
 import { TaskRunner, type RunOptions } from './task-runner.js';
 import { Terminal } from './terminal.js';
@@ -72,7 +73,7 @@ export class PlaygroundSession {
   #spectatorDigest: Buffer;
   #nextTerminal = 0;
   /** Out-of-memory kills already told about, and when the count was last read. */
-  #oomKills = 0;
+  #oomKills = new Map<string, number>();
   #oomCheckedAt = 0;
   #oomTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -82,7 +83,7 @@ export class PlaygroundSession {
     this.#options = options;
     this.#tokenDigest = digest(this.token);
     this.#spectatorDigest = digest(this.spectatorToken);
-    this.#runner = new TaskRunner(manifest.tasks, { exec: (s, t) => this.#machine().exec(s, t), intervalMs: options.checkIntervalMs });
+    this.#runner = new TaskRunner(manifest.tasks, { exec: (s, t, machine) => this.#machine(machine).exec(s, t), intervalMs: options.checkIntervalMs });
     this.#runner.on('task', (task) => this.#events.emit('task', task));
     this.#runner.on('tasks', (tasks) => this.#events.emit('tasks', tasks));
     this.#runner.on('complete', (progress) => this.#events.emit('complete', progress));
@@ -91,16 +92,14 @@ export class PlaygroundSession {
     this.#startGrace();
   }
 
-  /** Creates the sandbox, runs the init script, opens the manifest's terminals and starts the checks. */
+  /** Creates the machines, runs their init scripts, opens the manifest's terminals and starts the checks. */
   static async create(manifest: Manifest, driver: SandboxDriver, options: PlaygroundSessionOptions): Promise<PlaygroundSession> {
-    const sandbox = await driver.create({
-      sessionId: randomBytes(4).toString('hex'),
-      machines: [{ name: manifest.name, hostname: manifest.name, files: manifest.files, limits: manifest.limits }],
-    });
+    const machines = machinesOf(manifest);
+    const sandbox = await driver.create({ sessionId: randomBytes(4).toString('hex'), machines: machines.map(({ init: _init, ...spec }) => spec) });
     const session = new PlaygroundSession(manifest, sandbox, options);
     try {
-      if (manifest.init) await session.#runInit(manifest.init);
-      for (const t of manifest.terminals) session.openTerminal(t.name);
+      for (const machine of machines) for (const script of machine.init) await session.#runInit(machine.name, script);
+      for (const t of manifest.terminals) session.openTerminal(t.name, t.machine);
     } catch (error) {
       await session.end('error');
       throw error;
@@ -109,18 +108,24 @@ export class PlaygroundSession {
     return session;
   }
 
-  async #runInit(script: string): Promise<void> {
-    const result = await this.#machine().exec(script, INIT_TIMEOUT_MS);
+  async #runInit(machine: string, script: string): Promise<void> {
+    const result = await this.#machine(machine).exec(script, INIT_TIMEOUT_MS);
     if (result.code === 0) return;
     const why = result.timedOut ? `timed out after ${INIT_TIMEOUT_MS / 1000}s` : `exit ${result.code}`;
-    throw new SandboxError(`the playground's init script failed (${why}): ${result.output.trim().slice(-500)}`);
+    const where = this.#sandbox.machines.size > 1 ? ` on ${machine}` : '';
+    throw new SandboxError(`the playground's init script failed${where} (${why}): ${result.output.trim().slice(-500)}`);
   }
 
-  /** The machine terminals and checks run on (the first one). */
-  #machine(): Machine {
-    const machine = this.#sandbox.machines.values().next().value;
-    if (!machine) throw new SandboxError('the sandbox has no machine');
+  /** A machine by name; the first one when `name` is undefined. */
+  #machine(name?: string): Machine {
+    const machine = name === undefined ? this.#sandbox.machines.values().next().value : this.#sandbox.machines.get(name);
+    if (!machine) throw new SandboxError(name === undefined ? 'the sandbox has no machine' : `this playground has no machine named "${name}"`);
     return machine;
+  }
+
+  /** The names of the session's machines, first one first. */
+  get machines(): string[] {
+    return [...this.#sandbox.machines.keys()];
   }
 
   /** The playground's manifest; a hot reload replaces it (see {@link replaceManifest}). */
@@ -181,15 +186,15 @@ export class PlaygroundSession {
     return undefined;
   }
 
-  /** Opens one more shell on the session's machine; throws a `PlaygroundError` if it cannot. */
-  openTerminal(name: string): Terminal {
-    const machine = this.#machine();
-    const pty = machine.spawnShell(DEFAULT_SIZE);
+  /** Opens one more shell on a machine (the first if `machine` is undefined); throws a `PlaygroundError` if it cannot. */
+  openTerminal(name: string, machine?: string): Terminal {
+    const host = this.#machine(machine);
+    const pty = host.spawnShell(DEFAULT_SIZE);
     const id = this.#nextTerminal++;
-    const terminal = new Terminal({ id, name, machine: machine.name, pty, ...DEFAULT_SIZE, replayBytes: this.#options.replayBytes });
+    const terminal = new Terminal({ id, name, machine: host.name, pty, ...DEFAULT_SIZE, replayBytes: this.#options.replayBytes });
     this.#terminals.set(id, terminal);
     // The shell prints "Killed" when the kernel stops a process at the memory limit: say why.
-    terminal.on('output', () => this.#checkOomKills());
+    terminal.on('output', () => this.#checkOomKills(host));
     terminal.on('exit', (code) => {
       this.#events.emit('exit', id, code);
       // The first terminal is the session's shell: when it exits, the session is over.
@@ -218,17 +223,16 @@ export class PlaygroundSession {
   }
 
   /** Reads the sandbox's out-of-memory kill count (at most every 2 s) and tells the page about new ones. */
-  #checkOomKills(): void {
-    const machine = this.#machine();
+  #checkOomKills(machine: Machine): void {
     if (!machine.usage || this.#oomTimer || this.#endReason) return;
     this.#oomTimer = setTimeout(
       () => {
         this.#oomCheckedAt = Date.now();
         void machine.usage?.().then(({ oomKills: kills }) => {
           this.#oomTimer = undefined;
-          if (kills <= this.#oomKills) return;
-          this.#oomKills = kills;
-          this.notify('warning', `A program was stopped because this playground ran out of memory: its processes may use ${formatSize(this.#manifest.limits.memory)} in all.`);
+          if (kills <= (this.#oomKills.get(machine.name) ?? 0)) return;
+          this.#oomKills.set(machine.name, kills);
+          this.notify('warning', `A program was stopped because this playground ran out of memory: its processes may use ${formatSize(this.#manifest.machines?.find((m) => m.name === machine.name)?.limits.memory ?? this.#manifest.limits.memory)} in all.`);
         });
       },
       Math.max(0, this.#oomCheckedAt + 2000 - Date.now()),

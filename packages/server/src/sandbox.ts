@@ -1,3 +1,4 @@
+import type { ImageSpec } from './manifest-schema.js';
 import type { Pty } from './pty.js';
 
 /** One machine of a session: its name, files to seed, and the limits it runs under. */
@@ -10,6 +11,8 @@ export interface MachineSpec {
   files: { path: string; content: string; mode?: string | undefined }[];
   /** Resource limits (bytes, processes, CPU weight; see docs/manifest.md). */
   limits: { memory: number; pids: number; cpu: number; disk: number; network: boolean };
+  /** Its root filesystem; without one, the host's system, read-only (the bwrap driver). */
+  image?: ImageSpec;
 }
 
 /** What a sandbox is made of: one or more machines. */

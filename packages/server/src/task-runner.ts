@@ -23,8 +23,8 @@ export interface TaskRunnerEvents {
 
 /** Options of a {@link TaskRunner}. */
 export interface TaskRunnerOptions {
-  /** Runs a script in the learner's sandbox. */
-  exec: (script: string, timeoutMs: number) => Promise<ExecResult>;
+  /** Runs a script in the learner's sandbox, on the task's machine (undefined: the first). */
+  exec: (script: string, timeoutMs: number, machine?: string) => Promise<ExecResult>;
   /** Quiet time after a trigger before checks run (Enter presses come in bursts). */
   debounceMs?: number;
   /** Period of the slow timer; 0 turns it off. */
@@ -190,20 +190,20 @@ export class TaskRunner {
 
   /** Runs a task's check and, if it is not done, its `fail` check. */
   async #check(task: ManifestTask): Promise<Outcome> {
-    const result = await this.#exec(task.check, task.timeout);
+    const result = await this.#exec(task.check, task.timeout, task.machine);
     if (result.code === 0) return { state: 'done', message: messageOf(result.output), exitCode: 0, durationMs: result.durationMs };
     if (result.timedOut) {
       return { state: 'pending', message: `the check did not finish within ${task.timeout / 1000}s and was stopped`, exitCode: null, durationMs: result.durationMs };
     }
     const pending: Outcome = { state: 'pending', message: messageOf(result.output), exitCode: result.code, durationMs: result.durationMs };
     if (!task.fail || this.#disposed) return pending;
-    const wrong = await this.#exec(task.fail.check, task.timeout);
+    const wrong = await this.#exec(task.fail.check, task.timeout, task.machine);
     const durationMs = result.durationMs + wrong.durationMs;
     return wrong.code === 0 ? { state: 'failed', message: task.fail.message, exitCode: result.code, durationMs } : { ...pending, durationMs };
   }
 
   /** The sandbox's exec, but never throwing and never taking much longer than the timeout. */
-  async #exec(script: string, timeoutMs: number): Promise<ExecResult> {
+  async #exec(script: string, timeoutMs: number, machine: string | undefined): Promise<ExecResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -211,7 +211,7 @@ export class TaskRunner {
       timer = setTimeout(() => resolve({ code: null, output: '', timedOut: true, durationMs: elapsed() }), timeoutMs + GIVE_UP_GRACE_MS);
       timer.unref?.();
     });
-    const run = this.#options.exec(script, timeoutMs).catch(
+    const run = this.#options.exec(script, timeoutMs, machine).catch(
       (error: unknown): ExecResult => ({ code: null, output: `the check could not run: ${(error as Error)?.message ?? String(error)}`, timedOut: false, durationMs: elapsed() }),
     );
     try {
