@@ -14,6 +14,8 @@ import type { Manifest } from './manifest-schema.js';
 import { OriginPolicy } from './origin-policy.js';
 import type { SandboxDriver } from './sandbox.js';
 import { SessionManager } from './session-manager.js';
+import { widgetFileHeaders } from './cdn-headers.js';
+import { HeaderRules } from './header-rules.js';
 import { serveStatic } from './static-files.js';
 import { WebhookSender, sendTaskEvents } from './webhook.js';
 
@@ -31,7 +33,7 @@ export interface PlaygroundServer {
   close(): Promise<void>;
 }
 
-/** Where the self-contained widget bundle is, to serve it at /widget/. */
+/** Where the widget's CDN build (entry and lazy chunks) is, to serve it at /widget/. */
 function widgetDir(): string | undefined {
   try {
     const pkg = createRequire(import.meta.url).resolve('@ix-playground/widget/package.json');
@@ -64,6 +66,7 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   const api = new HttpApi(() => manifests, sessions, origins);
   const gateway = new Gateway(sessions, origins);
   const widget = widgetDir();
+  const pageHeaders = config.staticDir ? new HeaderRules(config.staticDir) : undefined;
 
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -71,8 +74,8 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
       if (pathname === '/healthz') return sendJson(res, 200, { ok: true, sessions: sessions.size, sandbox: driver.name });
       if (await api.handle(req, res, pathname)) return;
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new PlaygroundError(ErrorCode.MethodNotAllowed, `${req.method} is not allowed on ${pathname}`));
-      if (widget && pathname.startsWith('/widget/') && (await serveStatic(widget, pathname.slice('/widget'.length), res))) return;
-      if (config.staticDir && (await serveStatic(config.staticDir, pathname, res))) return;
+      if (widget && pathname.startsWith('/widget/') && (await serveStatic(req, res, widget, pathname.slice('/widget'.length), { headers: widgetFileHeaders }))) return;
+      if (config.staticDir && (await serveStatic(req, res, config.staticDir, pathname, { headers: () => pageHeaders?.headersFor(pathname) }))) return;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('not found');
     })().catch((error: unknown) => {

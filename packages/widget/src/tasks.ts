@@ -26,6 +26,7 @@ const LABEL: Record<TaskState, string> = { blocked: 'Locked', pending: 'To do', 
  * The checklist of an `<ix-playground>`: tasks with their states, a progress bar, hints and a
  * "Check now" button. The tasks come from the playground's session and tick as the learner works.
  *
+ * @tag ix-tasks
  * @summary `<ix-tasks for="lab">` beside `<ix-playground id="lab" playground="…">`.
  *
  * @csspart header - Title and the "Check now" button.
@@ -259,5 +260,11 @@ export class IxTasks extends LitElement {
           : nothing}
       </div>
     </li>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ix-tasks': IxTasks;
   }
 }
