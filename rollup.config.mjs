@@ -9,8 +9,12 @@
 //                       page uses them
 //   bridge.js           a second entry: enableParentBridge, for pages shown in an iframe
 // The server sends hashed names with a one-year immutable Cache-Control and the entry with no-cache.
+import { rmSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+
+const OUT = 'packages/widget/dist/cdn';
+rmSync(OUT, { recursive: true, force: true }); // chunks of earlier builds have other hashes
 
 const CHUNKS = [
   ['xterm', /node_modules\/@xterm\/|widget\/dist\/generated\/xterm-css\.js$/],
@@ -30,7 +34,7 @@ function chunkOf(id) {
 export default {
   input: { 'ix-playground': 'packages/widget/dist/cdn.js', bridge: 'packages/widget/dist/bridge.js' },
   output: {
-    dir: 'packages/widget/dist/cdn',
+    dir: OUT,
     format: 'es',
     sourcemap: true,
     entryFileNames: '[name].js',

@@ -1,5 +1,4 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { styleMap } from 'lit/directives/style-map.js';
 import type { Session, TaskInfo, TaskState } from '@ix-playground/sdk';
 import type { IxStatusEvent } from './events.js';
 import { findPlayground } from './find-playground.js';
@@ -110,6 +109,14 @@ export class IxTasks extends LitElement {
     if (changed.has('for') && this.isConnected) this.#bind();
   }
 
+  protected override updated(): void {
+    // Through CSSOM, not a style attribute: a strict Content-Security-Policy (style-src without
+    // 'unsafe-inline') blocks style attributes, and lit's styleMap writes one on first render.
+    const bar = this.renderRoot.querySelector<HTMLElement>('.bar');
+    const done = this.#tasks.filter((t) => t.state === 'done').length;
+    if (bar) bar.style.width = `${(100 * done) / Math.max(this.#tasks.length, 1)}%`;
+  }
+
   #bind(): void {
     const found = findPlayground(this, this.for, 'ix-tasks');
     if (found.problem !== this.#problem) {
@@ -204,7 +211,7 @@ export class IxTasks extends LitElement {
             aria-valuenow=${done}
             aria-valuetext=${summary}
           >
-            <div class="bar" part="progress-bar" style=${styleMap({ width: `${(100 * done) / total}%` })}></div>
+            <div class="bar" part="progress-bar"></div>
           </div>`
         : nothing}
       <p class="summary" part="summary" role="status" aria-live="polite">${summary}</p>
