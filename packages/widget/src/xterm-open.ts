@@ -6,6 +6,12 @@ export interface AdoptedStyles {
   dispose(): void;
 }
 
+/** Lit's CSP nonce, if the page set one (`window.litNonce`), for a `<style>` fallback. */
+function nonce(style: HTMLStyleElement): void {
+  const value = (globalThis as { litNonce?: string }).litNonce;
+  if (value) style.nonce = value;
+}
+
 type StyleRoot = (Document | ShadowRoot) & { adoptedStyleSheets: CSSStyleSheet[] };
 
 function canAdopt(root: Node): root is StyleRoot {
@@ -24,6 +30,7 @@ export function adoptStylesheet(root: Node, css: string): AdoptedStyles {
     return { dispose: () => void (root.adoptedStyleSheets = root.adoptedStyleSheets.filter((s) => s !== sheet)) };
   }
   const style = document.createElement('style');
+  nonce(style);
   style.textContent = css;
   (root instanceof Document ? root.head : root).appendChild(style);
   return { dispose: () => style.remove() };
@@ -40,7 +47,8 @@ export function adoptStylesheet(root: Node, css: string): AdoptedStyles {
  * tree, mirrors their text into a constructable stylesheet adopted by `root` (constructable
  * stylesheets are not subject to `style-src`), then attaches `box`.
  *
- * Where constructable stylesheets are missing, it opens the terminal the ordinary way.
+ * Where constructable stylesheets are missing (browsers before 2023), it opens the terminal the
+ * ordinary way: such a browser needs `style-src 'unsafe-inline'`.
  */
 export function openTerminal(term: Terminal, box: HTMLElement, parent: HTMLElement, root: Node): AdoptedStyles {
   if (!canAdopt(root)) {
@@ -60,12 +68,16 @@ export function openTerminal(term: Terminal, box: HTMLElement, parent: HTMLEleme
   mirror();
   root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
   parent.append(box);
-  // xterm measured its letter spacing while detached (as 0); any option change re-measures it.
-  term.options.theme = { ...term.options.theme };
+  remeasure(term);
   return {
     dispose() {
       observer.disconnect();
       root.adoptedStyleSheets = root.adoptedStyleSheets.filter((s) => s !== sheet);
     },
   };
+}
+
+/** xterm measured its letter spacing while detached (as 0); any option change measures it again. */
+function remeasure(term: Terminal): void {
+  term.options.theme = { ...term.options.theme };
 }
