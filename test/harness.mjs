@@ -26,10 +26,15 @@ export function freePort() {
   });
 }
 
-/** Starts packages/server/dist/main.js on a free port and waits (bounded) for /healthz. */
-export async function startServerProcess(env = {}) {
+/**
+ * Starts packages/server/dist/main.js on a free port and waits (bounded) for /healthz. With
+ * `nofile`, the server runs under that descriptor limit (prlimit), as on a small host.
+ */
+export async function startServerProcess(env = {}, { nofile } = {}) {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(root, 'packages/server/dist/main.js')], {
+  const main = [process.execPath, path.join(root, 'packages/server/dist/main.js')];
+  const command = nofile ? ['prlimit', `--nofile=${nofile}:${nofile}`, '--', ...main] : main;
+  const child = spawn(command[0], command.slice(1), {
     cwd: root,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,6 +59,8 @@ export async function startServerProcess(env = {}) {
     url,
     port,
     log: () => log,
+    /** True while the server process runs. */
+    alive: () => child.exitCode === null && child.signalCode === null,
     async stop() {
       if (child.exitCode !== null) return;
       const gone = new Promise((r) => child.once('exit', r));

@@ -22,6 +22,23 @@ export interface ConnectOptions {
   reconnect?: BackoffOptions | false;
   /** Acknowledge output yourself with `session.ack()` once rendered (see {@link Session}). */
   manualAck?: boolean;
+  /** A signed session token from your site's backend, or a function that fetches a fresh one (see {@link TokenSource}). */
+  token?: TokenSource;
+}
+
+/**
+ * Where a signed session token comes from, for servers that require one: the token itself (it
+ * starts one session, once), or a function the SDK calls for a fresh token each time it starts a
+ * session. Tokens travel in an `Authorization` header, never in a URL.
+ */
+export type TokenSource = string | (() => string | Promise<string>);
+
+/** Options of {@link createSession}. */
+export interface CreateSessionOptions {
+  /** fetch implementation; defaults to `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** A signed session token, or a function that fetches one (servers that require them). */
+  token?: TokenSource;
 }
 
 /** What the server answers to a session request. */
@@ -53,16 +70,24 @@ export function gatewayUrl(server: string): string {
 }
 
 /** Asks the server to start a new session of a playground. */
-export async function createSession(server: string, playground: string, fetchImpl: typeof fetch = globalThis.fetch): Promise<SessionTicket> {
+export async function createSession(server: string, playground: string, options: CreateSessionOptions = {}): Promise<SessionTicket> {
   gatewayUrl(server); // validates the URL with a clear error
+  const fetchImpl = options.fetch ?? globalThis.fetch;
   const url = server.replace(/\/$/, '') + '/api/sessions';
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.token !== undefined) {
+    let token: string;
+    try {
+      token = typeof options.token === 'function' ? await options.token() : options.token;
+    } catch (cause) {
+      throw new PlaygroundError(ErrorCode.Unauthorized, `could not get a session token: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    }
+    if (typeof token !== 'string' || !token) throw new PlaygroundError(ErrorCode.Unauthorized, 'the session token is empty');
+    headers.authorization = `Bearer ${token}`;
+  }
   let response: Response;
   try {
-    response = await fetchImpl(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ playground }),
-    });
+    response = await fetchImpl(url, { method: 'POST', headers, body: JSON.stringify({ playground }) });
   } catch (cause) {
     throw new PlaygroundError(ErrorCode.Network, `cannot reach the playground server at ${server}`, { cause });
   }
@@ -91,7 +116,12 @@ export async function createSession(server: string, playground: string, fetchImp
  * session.write(0, 'echo hi\r');
  */
 export async function connect(options: ConnectOptions): Promise<Session> {
-  const ticket = options.resume ?? (await createSession(options.server, options.playground, options.fetch));
+  const ticket =
+    options.resume ??
+    (await createSession(options.server, options.playground, {
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.token !== undefined ? { token: options.token } : {}),
+    }));
   const session = new Session({
     url: gatewayUrl(options.server),
     id: ticket.id,

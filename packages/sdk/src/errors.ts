@@ -32,6 +32,8 @@ export const ErrorCode = {
   NotFound: 'not-found',
   /** The HTTP method is not allowed on that route. */
   MethodNotAllowed: 'method-not-allowed',
+  /** The server is out of a resource (file descriptors, processes) for the moment; try again shortly. */
+  Unavailable: 'unavailable',
   /** Something went wrong on the server that is not the client's fault. */
   Internal: 'internal',
 } as const;

@@ -2,7 +2,7 @@
  * @ix-playground/sdk: connect to ix-playground sessions from browsers or Node.
  * @packageDocumentation
  */
-export { connect, createSession, gatewayUrl, type ConnectOptions, type SessionTicket } from './connect.js';
+export { connect, createSession, gatewayUrl, type ConnectOptions, type CreateSessionOptions, type SessionTicket, type TokenSource } from './connect.js';
 export { Session, type SessionEvents, type SessionOptions, type SessionStatus, type OutputEvent } from './session.js';
 export { ErrorCode, PlaygroundError } from './errors.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';

@@ -3,7 +3,9 @@ import { describe, test } from 'node:test';
 import {
   FrameKind,
   INPUT_HEADER_BYTES,
+  MAX_COLS,
   MAX_FRAME_BYTES,
+  MAX_ROWS,
   OUTPUT_HEADER_BYTES,
   PlaygroundError,
   decodeClientMessage,
@@ -116,7 +118,7 @@ describe('control messages', () => {
     const messages: ClientMessage[] = [
       { type: 'attach', session: 'abc123', token: 's3cret', mode: 'ro', resume: [{ terminal: 0, offset: 2 ** 32 + 9 }, { terminal: 2, offset: 0 }] },
       { type: 'attach', session: 'abc123', token: 's3cret' },
-      { type: 'resize', terminal: 1, cols: 1000, rows: 1 },
+      { type: 'resize', terminal: 1, cols: MAX_COLS, rows: MAX_ROWS },
       { type: 'ack', terminal: 0, offset: Number.MAX_SAFE_INTEGER },
       { type: 'open', name: 'logs' },
       { type: 'open' },
@@ -171,6 +173,8 @@ describe('control messages', () => {
     assertProtocolError(() => decodeClientMessage('{"type":"resize","terminal":0,"cols":5000,"rows":24}'), /invalid control message: cols: .*5000/);
     assertProtocolError(() => decodeClientMessage('{"type":"resize","terminal":0,"cols":80.5,"rows":24}'), /cols:/);
     assertProtocolError(() => decodeClientMessage('{"type":"resize","terminal":0,"cols":80,"rows":0}'), /invalid control message: rows:/);
+    assertProtocolError(() => decodeClientMessage(`{"type":"resize","terminal":0,"cols":${MAX_COLS + 1},"rows":24}`), /invalid control message: cols:/);
+    assertProtocolError(() => decodeClientMessage(`{"type":"resize","terminal":0,"cols":80,"rows":${MAX_ROWS + 1}}`), /invalid control message: rows:/);
     assertProtocolError(() => decodeClientMessage('{"type":"resize","terminal":70000,"cols":80,"rows":24}'), /invalid control message: terminal:/);
   });
 

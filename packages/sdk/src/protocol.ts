@@ -72,7 +72,13 @@ export type AttachMode = 'rw' | 'ro';
 
 const terminalId = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffff));
 const offset = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER));
-const dimension = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000));
+/** The widest terminal either side accepts, in columns (wider than any real screen at a readable size). */
+export const MAX_COLS = 500;
+/** The tallest terminal either side accepts, in rows. */
+export const MAX_ROWS = 200;
+
+const cols = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_COLS));
+const rows = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_ROWS));
 const shortText = v.pipe(v.string(), v.maxLength(200));
 
 const taskSchema = v.object({
@@ -89,7 +95,7 @@ const taskSchema = v.object({
 /** One task as the server reports it. */
 export type TaskInfo = v.InferOutput<typeof taskSchema>;
 
-const terminalInfo = v.object({ id: terminalId, name: shortText, cols: dimension, rows: dimension });
+const terminalInfo = v.object({ id: terminalId, name: shortText, cols, rows });
 
 /** A terminal of a session as the server reports it. */
 export type TerminalInfo = v.InferOutput<typeof terminalInfo>;
@@ -103,7 +109,7 @@ const clientSchema = v.variant('type', [
     /** Per terminal, the offset the client has already rendered; the server replays from there. */
     resume: v.optional(v.pipe(v.array(v.object({ terminal: terminalId, offset })), v.maxLength(64))),
   }),
-  v.object({ type: v.literal('resize'), terminal: terminalId, cols: dimension, rows: dimension }),
+  v.object({ type: v.literal('resize'), terminal: terminalId, cols, rows }),
   v.object({ type: v.literal('ack'), terminal: terminalId, offset }),
   v.object({ type: v.literal('open'), name: v.optional(shortText) }),
   v.object({ type: v.literal('run-checks') }),

@@ -2,6 +2,8 @@ import { createNanoEvents, type Emitter, type Unsubscribe } from 'nanoevents';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import {
   CloseCode,
+  MAX_COLS,
+  MAX_ROWS,
   PROTOCOL,
   RETRYABLE_CLOSE_CODES,
   decodeOutput,
@@ -179,8 +181,10 @@ export class Session {
     if (this.#socket?.readyState === 1) this.#socket.send(encodeInput(terminal, data));
   }
 
-  /** Resizes a terminal's pty. */
+  /** Resizes a terminal's pty (sizes are clamped to 1…{@link MAX_COLS} by 1…{@link MAX_ROWS}). */
   resize(terminal: number, cols: number, rows: number): void {
+    cols = clamp(cols, MAX_COLS);
+    rows = clamp(rows, MAX_ROWS);
     const info = this.#terminals.get(terminal);
     if (info) Object.assign(info, { cols, rows });
     this.#send({ type: 'resize', terminal, cols, rows });
@@ -458,6 +462,10 @@ export class Session {
   static text(data: Uint8Array): string {
     return decoder.decode(data);
   }
+}
+
+function clamp(n: number, max: number): number {
+  return Math.min(max, Math.max(1, Math.round(Number.isFinite(n) ? n : 1)));
 }
 
 function closeError(code: number, reason: string, url: string): PlaygroundError | undefined {

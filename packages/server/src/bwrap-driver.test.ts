@@ -53,7 +53,7 @@ function spec(overrides: Partial<SandboxSpec> = {}): SandboxSpec {
     sessionId: randomBytes(4).toString('hex'),
     hostname: 'lab',
     files: [],
-    limits: { memory: 512 * 1024 ** 2, pids: 64, network: false },
+    limits: { memory: 512 * 1024 ** 2, pids: 64, cpu: 100, disk: 64 * 1024 ** 2, network: false },
     ...overrides,
   };
 }
@@ -224,7 +224,7 @@ describe('bubblewrap sandbox', () => {
       return true;
     });
     assert.deepEqual(hostProcesses(`/ix-${s.sessionId}-`), [], 'no bwrap process is left');
-    assert.deepEqual(readdirSync(os.tmpdir()).filter((f) => f.startsWith(`ix-${s.sessionId}-`)), [], 'no session folder is left');
+    assert.deepEqual(readdirSync(path.join(os.tmpdir(), 'ix-playground', `srv-${process.pid}`)).filter((f) => f.startsWith(`ix-${s.sessionId}-`)), [], 'no session folder is left');
   });
 
   test('an exec that hangs is killed at its timeout, quickly, and leaves nothing running', async () => {

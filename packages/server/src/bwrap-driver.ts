@@ -1,14 +1,16 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as pty from 'node-pty';
-import { SandboxError } from './errors.js';
+import { Cgroups, type SandboxCgroup } from './cgroup.js';
+import { PlaygroundError, SandboxError, resourceError } from './errors.js';
 import { execProcess } from './exec-process.js';
+import { HomeDisks, run, type HomeDisk } from './home-disk.js';
 import { drainOnExit } from './pty-drain.js';
 import { seedFiles } from './seed-files.js';
-import { learnerEnv, type ExecResult, type Sandbox, type SandboxDriver, type SandboxSpec } from './sandbox.js';
+import { learnerEnv, type ExecResult, type Sandbox, type SandboxDriver, type SandboxSpec, type SandboxUsage } from './sandbox.js';
 
 const USER = 'learner';
 const UID_INSIDE = 1000;
@@ -55,6 +57,7 @@ export class BwrapDriver implements SandboxDriver {
   #uidsInUse = new Set<number>();
   #root = process.getuid?.() === 0;
   #allowNetwork: boolean;
+  #prepared: Promise<{ cgroups: Cgroups; disks: HomeDisks; dir: string }> | undefined;
 
   constructor(options: BwrapDriverOptions = {}) {
     this.#stateDir = options.stateDir ?? os.tmpdir();
@@ -76,24 +79,58 @@ export class BwrapDriver implements SandboxDriver {
     }
   }
 
+  /**
+   * Finds out which limits the kernel can enforce here (cgroups, home disk images), and clears
+   * what servers that died left behind. Runs once; {@link create} waits for it.
+   */
+  prepare(): Promise<{ cgroups: Cgroups; disks: HomeDisks; dir: string }> {
+    this.#prepared ??= (async () => {
+      const top = path.join(this.#stateDir, 'ix-playground');
+      const dir = path.join(top, `srv-${process.pid}`);
+      await mkdir(dir, { recursive: true, mode: 0o711 });
+      await chmod(top, 0o711).catch(() => {});
+      await clearStaleStateDirs(top);
+      const [cgroups, disks] = await Promise.all([Cgroups.detect(), HomeDisks.detect(dir)]);
+      return { cgroups, disks, dir };
+    })();
+    return this.#prepared;
+  }
+
+  async describeLimits(): Promise<string> {
+    const { cgroups, disks } = await this.prepare();
+    const disk = disks.support.enforced ? 'home disk size: on (ext4 image per sandbox)' : `home disk size OFF: ${disks.support.reason}`;
+    return `${cgroups.describe()}; ${disk}; every tmpfs sized`;
+  }
+
+  async close(): Promise<void> {
+    if (!this.#prepared) return;
+    const { cgroups, dir } = await this.#prepared;
+    await cgroups.close();
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+
   async create(spec: SandboxSpec): Promise<Sandbox> {
     if (spec.limits.network && !this.#allowNetwork) {
       throw new SandboxError(
         'this playground asks for network access, which this server does not allow: set IX_ALLOW_NETWORK=1 only if you trust its manifests (the sandbox then shares the host network, loopback services included)',
       );
     }
+    const { cgroups, disks, dir: stateDir } = await this.prepare();
     const uid = this.#root ? this.#allocateUid() : (process.getuid?.() ?? 0);
     let dir: string | undefined;
+    let disk: HomeDisk | undefined;
+    let cgroup: SandboxCgroup | undefined;
     try {
-      dir = await mkdtemp(path.join(this.#stateDir, `ix-${spec.sessionId.slice(0, 8)}-`));
+      dir = await mkdtemp(path.join(stateDir, `ix-${spec.sessionId.slice(0, 8)}-`));
       await chmod(dir, 0o711);
-      const home = path.join(dir, 'home');
-      await mkdir(home, { mode: 0o700 });
+      disk = await disks.create(dir, spec.limits.disk, uid);
+      const home = disk.path;
       await seedFiles(home, spec.files);
       await writeFile(path.join(dir, 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\n${USER}:x:${UID_INSIDE}:${UID_INSIDE}:Learner:${HOME}:/bin/bash\n`, { mode: 0o644 });
       await writeFile(path.join(dir, 'group'), `root:x:0:\n${USER}:x:${UID_INSIDE}:\n`, { mode: 0o644 });
       if (this.#root) await chownTree(home, uid);
-      const sandbox = new BwrapSandbox(dir, uid, this.#root, spec, () => this.#uidsInUse.delete(uid));
+      cgroup = await cgroups.create(path.basename(dir), { memory: spec.limits.memory, pids: spec.limits.pids, cpuWeight: spec.limits.cpu });
+      const sandbox = new BwrapSandbox({ dir, uid, root: this.#root, spec, disk, cgroup, release: () => this.#uidsInUse.delete(uid) });
       await sandbox.start();
       if (spec.init) {
         const result = await sandbox.exec(spec.init, INIT_TIMEOUT_MS);
@@ -106,9 +143,11 @@ export class BwrapDriver implements SandboxDriver {
       return sandbox;
     } catch (error) {
       this.#uidsInUse.delete(uid);
+      await cgroup?.destroy();
+      await disk?.dispose();
       if (dir) await rm(dir, { recursive: true, force: true }).catch(() => {});
-      if (error instanceof SandboxError) throw error;
-      throw new SandboxError(`cannot create the sandbox: ${(error as Error).message}`, { cause: error });
+      if (error instanceof PlaygroundError) throw error;
+      throw resourceError('cannot create the sandbox', error);
     }
   }
 
@@ -146,12 +185,19 @@ function systemBinds(): string[] {
   return args;
 }
 
+/** Bytes of a tmpfs inside the sandbox: a share of the memory limit (tmpfs pages count against it). */
+function tmpfsSize(memory: number, share: number): string {
+  return String(Math.max(4 * 1024 * 1024, Math.floor(memory * share)));
+}
+
 class BwrapSandbox implements Sandbox {
   readonly home = HOME;
   #dir: string;
   #uid: number;
   #root: boolean;
   #spec: SandboxSpec;
+  #disk: HomeDisk;
+  #cgroup: SandboxCgroup | undefined;
   #release: () => void;
   #bwrap: ChildProcess | undefined;
   #pid = 0;
@@ -160,12 +206,14 @@ class BwrapSandbox implements Sandbox {
   #ptys = new Set<pty.IPty>();
   #disposed: Promise<void> | undefined;
 
-  constructor(dir: string, uid: number, root: boolean, spec: SandboxSpec, release: () => void) {
-    this.#dir = dir;
-    this.#uid = uid;
-    this.#root = root;
-    this.#spec = spec;
-    this.#release = release;
+  constructor(options: { dir: string; uid: number; root: boolean; spec: SandboxSpec; disk: HomeDisk; cgroup: SandboxCgroup | undefined; release: () => void }) {
+    this.#dir = options.dir;
+    this.#uid = options.uid;
+    this.#root = options.root;
+    this.#spec = options.spec;
+    this.#disk = options.disk;
+    this.#cgroup = options.cgroup;
+    this.#release = options.release;
   }
 
   /** Starts the sandbox's long-lived init process and finds the pid to enter. */
@@ -184,28 +232,39 @@ class BwrapSandbox implements Sandbox {
       '--ro-bind', path.join(this.#dir, 'group'), '/etc/group',
       '--proc', '/proc',
       '--dev', '/dev',
-      '--tmpfs', '/tmp',
-      '--tmpfs', '/run',
-      '--dir', '/var/tmp',
-      '--bind', path.join(this.#dir, 'home'), HOME,
+      // Every writable RAM-backed place has a size; together they stay well under the memory limit.
+      '--size', tmpfsSize(limits.memory, 1 / 8), '--tmpfs', '/dev/shm',
+      '--size', tmpfsSize(limits.memory, 1 / 4), '--tmpfs', '/tmp',
+      '--size', tmpfsSize(limits.memory, 1 / 32), '--tmpfs', '/run',
+      '--size', tmpfsSize(limits.memory, 1 / 8), '--tmpfs', '/var/tmp',
+      '--bind', this.#disk.path, HOME,
+      // The root and /dev are tmpfs that bwrap made for mount points: read-only once they exist.
+      '--remount-ro', '/dev',
+      '--remount-ro', '/',
       '--chdir', HOME,
       '--', '/bin/sleep', 'infinity',
     ];
-    const command = this.#root
+    const bwrap = this.#root
       ? ['prlimit', `--nproc=${limits.pids}`, '--', 'setpriv', `--reuid=${this.#uid}`, `--regid=${this.#uid}`, '--clear-groups', '--', 'bwrap', ...args]
       : ['bwrap', ...args];
-    const child = spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: {} });
-    this.#bwrap = child;
+    const command = [...(this.#cgroup?.enterCommand() ?? []), ...bwrap];
     let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new SandboxError(`bubblewrap exited (${code}): ${stderr.trim()}`))),
-    );
+    const exited = new Promise<never>((_, reject) => {
+      const child = spawnChild(command, (error) => reject(new SandboxError(`cannot start bubblewrap: ${error.message}`)));
+      this.#bwrap = child;
+      child?.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+      child?.once('exit', (code) => reject(new SandboxError(`bubblewrap exited (${code}): ${stderr.trim()}`)));
+    });
     exited.catch(() => {});
-    // bwrap (host pid) -> its child (pid 1 inside) -> sleep: the sleep is in every namespace.
+    // [cgroup sh ->] bwrap (host pid) -> its child (pid 1 inside) -> sleep: the sleep is in every namespace.
     for (let attempt = 0; attempt < 200 && !this.#pid; attempt++) {
-      await Promise.race([new Promise((r) => setTimeout(r, 10)), exited]);
-      const first = await childOf(child.pid ?? 0);
+      try {
+        await Promise.race([new Promise((r) => setTimeout(r, 10)), exited]);
+      } catch (error) {
+        await this.dispose();
+        throw error;
+      }
+      const first = await childOf(this.#bwrap?.pid ?? 0);
       const init = first ? await childOf(first) : undefined;
       if (init) {
         this.#pid = init;
@@ -222,20 +281,27 @@ class BwrapSandbox implements Sandbox {
   #enter(): string[] {
     const { pids, memory } = this.#spec.limits;
     const enter = ['nsenter', '-t', String(this.#pid), '-U', '-m', '-p', '-n', '-i', '-u', '-r', '-w', '-S', String(UID_INSIDE), '-G', String(UID_INSIDE), '--'];
-    return ['prlimit', ...(this.#root ? [`--nproc=${pids}`] : []), `--as=${memory}`, '--', ...enter];
+    // With a memory cgroup the kernel limits the sandbox as a whole; without one, each process.
+    const perProcess = this.#cgroup?.limitsMemory ? [] : [`--as=${memory}`];
+    return [...(this.#cgroup?.enterCommand() ?? []), 'prlimit', ...(this.#root ? [`--nproc=${pids}`] : []), ...perProcess, '--', ...enter];
   }
 
   spawnShell(size: { cols: number; rows: number }): pty.IPty {
     if (this.#disposed) throw new SandboxError('the sandbox is gone');
     const [file, ...args] = [...this.#enter(), '/bin/bash', '-l'];
-    const term = pty.spawn(file as string, args, {
-      name: 'xterm-256color',
-      cols: size.cols,
-      rows: size.rows,
-      cwd: this.#dir,
-      env: learnerEnv(HOME, USER),
-      encoding: null,
-    });
+    let term: pty.IPty;
+    try {
+      term = pty.spawn(file as string, args, {
+        name: 'xterm-256color',
+        cols: size.cols,
+        rows: size.rows,
+        cwd: this.#dir,
+        env: learnerEnv(HOME, USER),
+        encoding: null,
+      });
+    } catch (error) {
+      throw resourceError('cannot open a terminal', error);
+    }
     drainOnExit(term);
     this.#ptys.add(term);
     term.onExit(() => this.#ptys.delete(term));
@@ -248,13 +314,20 @@ class BwrapSandbox implements Sandbox {
     return execProcess(file as string, args, { env: learnerEnv(HOME, USER), cwd: this.#dir, timeoutMs });
   }
 
+  async usage(): Promise<SandboxUsage> {
+    const group = this.#cgroup;
+    if (!group) return { memoryBytes: 0, processes: 0, oomKills: 0 };
+    const [memoryBytes, processes, oomKills] = await Promise.all([group.memoryUsage(), group.processes(), group.oomKills()]);
+    return { memoryBytes, processes, oomKills };
+  }
+
   dispose(): Promise<void> {
     this.#disposed ??= (async () => {
       // bwrap first: killing a shell's nsenter first would orphan its shell to the host's pid 1,
       // and pid 1 inside cannot finish dying until that zombie is reaped (slow or never, under
       // some container inits). Killed this way, each nsenter reaps its own shell and exits.
       const child = this.#bwrap;
-      if (child && child.exitCode === null && child.signalCode === null) {
+      if (child && child.exitCode === null && child.signalCode === null && child.pid) {
         const gone = new Promise((r) => child.once('exit', r));
         child.kill('SIGKILL'); // --die-with-parent takes pid 1 inside, and with it every process
         await Promise.race([gone, new Promise((r) => setTimeout(r, 2000).unref())]);
@@ -269,10 +342,58 @@ class BwrapSandbox implements Sandbox {
           // already gone
         }
       }
+      // The cgroup catches anything that slipped out (a check's process mid-fork, say).
+      await this.#cgroup?.destroy();
+      await this.#disk.dispose();
       await rm(this.#dir, { recursive: true, force: true }).catch(() => {});
       this.#release();
     })();
     return this.#disposed;
+  }
+}
+
+/** Spawns a child process; a failed spawn (EMFILE, EAGAIN) reports through `onError`, never throws. */
+function spawnChild(command: string[], onError: (error: Error) => void): ChildProcess | undefined {
+  try {
+    const child = spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: {} });
+    child.on('error', onError);
+    return child;
+  } catch (error) {
+    onError(error as Error);
+    return undefined;
+  }
+}
+
+/** Removes what servers that are no longer running left under `top` (their `srv-<pid>` folders). */
+async function clearStaleStateDirs(top: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(top);
+  } catch {
+    return;
+  }
+  const mounts = (() => {
+    try {
+      return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+    } catch {
+      return [];
+    }
+  })();
+  for (const name of entries) {
+    const m = /^srv-(\d+)$/.exec(name);
+    if (!m || processAlive(Number(m[1]))) continue;
+    const dir = path.join(top, name);
+    for (const point of mounts.filter((p) => p.startsWith(dir + '/'))) await run('umount', ['-l', point]).catch(() => {});
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

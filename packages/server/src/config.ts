@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDuration, parseSize } from './units.js';
 
@@ -21,6 +22,22 @@ export interface ServerConfig {
   maxSessions: number;
   /** Sessions per client address (IX_MAX_SESSIONS_PER_CLIENT, default 4). */
   maxSessionsPerClient: number;
+  /** Open TCP connections in total (IX_MAX_CONNECTIONS; default a quarter of the descriptor limit, at most 10000; 0 no cap). */
+  maxConnections?: number;
+  /** Open TCP connections per client address (IX_MAX_CONNECTIONS_PER_CLIENT, default 64; 0 no cap). */
+  maxConnectionsPerClient?: number;
+  /** WebSockets that have not attached yet, in total (IX_MAX_UNATTACHED, default 256). */
+  maxUnattached?: number;
+  /** WebSockets that have not attached yet, per client address (IX_MAX_UNATTACHED_PER_CLIENT, default 8). */
+  maxUnattachedPerClient?: number;
+  /** Inbound bytes per second per WebSocket before the server stops reading it for a while (IX_INPUT_RATE, default 1Mi). */
+  inputRate?: number;
+  /** Inbound frames per second per WebSocket (not an environment variable; default 200). */
+  messageRate?: number;
+  /** How long a new WebSocket has to attach before it is dropped (IX_ATTACH_TIMEOUT, default 10s). */
+  attachTimeoutMs?: number;
+  /** Signed session tokens (IX_TOKEN_*): when set, creating a session needs one (docs/operating.md). */
+  tokens?: TokenConfig | undefined;
   /** Detached-session grace period in ms (IX_GRACE, default 5m). */
   graceMs: number;
   /** Replay buffer per terminal in bytes (IX_REPLAY_BUFFER, default 1Mi). */
@@ -31,6 +48,22 @@ export interface ServerConfig {
   webhook?: { url: string; secret: string } | undefined;
   /** Reload manifests when they are saved (IX_WATCH, default 1; 0 turns it off). */
   watch?: boolean;
+}
+
+/** How signed session tokens (JWTs minted by the host site's backend) are checked. */
+export interface TokenConfig {
+  /** Shared secret for HS256 (IX_TOKEN_SECRET, at least 32 bytes). */
+  secret?: string | undefined;
+  /** PEM public key (SPKI) for RS256, ES256 or EdDSA (IX_TOKEN_PUBLIC_KEY: the PEM text, or a path to it). */
+  publicKey?: string | undefined;
+  /** The one algorithm accepted (IX_TOKEN_ALG; default HS256 with a secret, else required). */
+  algorithm: string;
+  /** Required `iss` (IX_TOKEN_ISSUER). */
+  issuer: string;
+  /** Required `aud` (IX_TOKEN_AUDIENCE). */
+  audience: string;
+  /** Longest lifetime a token may have, from `iat` (IX_TOKEN_MAX_AGE, default 10m). */
+  maxAgeMs: number;
 }
 
 /** Thrown for a bad environment variable; the message names it. */
@@ -80,6 +113,45 @@ function webhook(env: NodeJS.ProcessEnv): ServerConfig['webhook'] {
   return { url, secret };
 }
 
+/** The IX_TOKEN_* variables: none, or a complete, safe set. */
+function tokens(env: NodeJS.ProcessEnv): TokenConfig | undefined {
+  const secret = env.IX_TOKEN_SECRET || undefined;
+  let publicKey = env.IX_TOKEN_PUBLIC_KEY || undefined;
+  const related = ['IX_TOKEN_ALG', 'IX_TOKEN_ISSUER', 'IX_TOKEN_AUDIENCE', 'IX_TOKEN_MAX_AGE'].filter((n) => env[n]);
+  if (!secret && !publicKey) {
+    if (related.length) throw new ConfigError(`${related.join(', ')} set without IX_TOKEN_SECRET or IX_TOKEN_PUBLIC_KEY: set one of them to require signed session tokens`);
+    return undefined;
+  }
+  if (secret && publicKey) throw new ConfigError('set IX_TOKEN_SECRET or IX_TOKEN_PUBLIC_KEY, not both');
+  if (secret && Buffer.byteLength(secret) < 32) throw new ConfigError('IX_TOKEN_SECRET must be at least 32 bytes (use a long random string, e.g. `openssl rand -base64 48`)');
+  if (publicKey && !publicKey.includes('-----BEGIN')) {
+    try {
+      publicKey = readFileSync(publicKey, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`IX_TOKEN_PUBLIC_KEY must be a PEM public key or the path of one: ${(error as Error).message}`);
+    }
+  }
+  const algorithm = env.IX_TOKEN_ALG || (secret ? 'HS256' : '');
+  const allowed = secret ? ['HS256', 'HS384', 'HS512'] : ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
+  if (!allowed.includes(algorithm)) throw new ConfigError(`IX_TOKEN_ALG must be one of ${allowed.join(', ')} with ${secret ? 'IX_TOKEN_SECRET' : 'IX_TOKEN_PUBLIC_KEY'}, got "${algorithm}"`);
+  const issuer = env.IX_TOKEN_ISSUER;
+  const audience = env.IX_TOKEN_AUDIENCE;
+  if (!issuer || !audience) throw new ConfigError('signed session tokens need IX_TOKEN_ISSUER and IX_TOKEN_AUDIENCE (the `iss` your backend sets and the `aud` naming this server)');
+  const maxAgeMs = parsed(env, 'IX_TOKEN_MAX_AGE', '10m', (t) => ((parseDuration(t) ?? 0) >= 1000 ? parseDuration(t) : undefined), 'a duration of at least 1s, like 10m');
+  return { secret, publicKey, algorithm, issuer, audience, maxAgeMs };
+}
+
+/** The process's limit on open descriptors (soft), from /proc; undefined if unknown. */
+export function descriptorLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.split(/\s{2,}/)[1]);
+    return Number.isFinite(soft) ? soft : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads the configuration from environment variables. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const port = number(env, 'PORT', 8080);
@@ -98,6 +170,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     origins,
     maxSessions: number(env, 'IX_MAX_SESSIONS', 32),
     maxSessionsPerClient: number(env, 'IX_MAX_SESSIONS_PER_CLIENT', 4),
+    maxConnections: number(env, 'IX_MAX_CONNECTIONS', Math.min(10_000, Math.max(64, Math.floor((descriptorLimit() ?? 4096) / 4)))),
+    maxConnectionsPerClient: number(env, 'IX_MAX_CONNECTIONS_PER_CLIENT', 64),
+    maxUnattached: number(env, 'IX_MAX_UNATTACHED', 256),
+    maxUnattachedPerClient: number(env, 'IX_MAX_UNATTACHED_PER_CLIENT', 8),
+    inputRate: parsed(env, 'IX_INPUT_RATE', '1Mi', (t) => ((parseSize(t) ?? 0) >= 1024 ? parseSize(t) : undefined), 'a size per second of at least 1Ki, like 1Mi'),
+    attachTimeoutMs: parsed(env, 'IX_ATTACH_TIMEOUT', '10s', (t) => ((parseDuration(t) ?? 0) >= 100 ? parseDuration(t) : undefined), 'a duration of at least 100ms, like 10s'),
+    tokens: tokens(env),
     graceMs: parsed(env, 'IX_GRACE', '5m', (t) => ((parseDuration(t) ?? 0) >= 1000 ? parseDuration(t) : undefined), 'a duration of at least 1s, like 5m'),
     replayBytes: parsed(env, 'IX_REPLAY_BUFFER', '1Mi', parseSize, 'a size like 1Mi'),
     checkIntervalMs: parsed(env, 'IX_CHECK_INTERVAL', '5s', parseDuration, 'a duration like 5s'),

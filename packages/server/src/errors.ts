@@ -30,3 +30,19 @@ export class SandboxError extends PlaygroundError {
     this.name = 'SandboxError';
   }
 }
+
+/** Error codes of the operating system that mean "out of a resource for now", not "broken". */
+const EXHAUSTED = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM', 'ENOSPC']);
+
+/**
+ * Turns a failure to spawn or open something into a {@link PlaygroundError}: `unavailable` (try
+ * again shortly) when the host ran out of descriptors or processes, `sandbox` otherwise.
+ */
+export function resourceError(what: string, error: unknown): PlaygroundError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const message = (error as Error | undefined)?.message ?? String(error);
+  if ((code && EXHAUSTED.has(code)) || /EMFILE|ENFILE|EAGAIN|Too many open files|Resource temporarily unavailable/.test(message)) {
+    return new PlaygroundError(ErrorCode.Unavailable, `${what}: the server is out of resources right now (${code ?? message}); try again in a moment`, { cause: error });
+  }
+  return new SandboxError(`${what}: ${message}`, { cause: error });
+}

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { MAX_EXEC_OUTPUT, type ExecResult } from './sandbox.js';
 
 /**
@@ -12,29 +12,41 @@ export function execProcess(
 ): Promise<ExecResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(command, args, { env: options.env, cwd: options.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     let size = 0;
     let timedOut = false;
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = (code: number | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ code: timedOut ? null : code, output: Buffer.concat(chunks).toString('utf8'), timedOut, durationMs: Math.round(performance.now() - started) });
+    };
+    const failed = (error: Error) => {
+      chunks.push(Buffer.from(`cannot run the script: ${error.message}`));
+      finish(null);
+    };
+    let child: ChildProcess;
+    try {
+      child = spawn(command, args, { env: options.env, cwd: options.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      failed(error as Error); // some spawn failures throw at once
+      return;
+    }
+    // Listen for 'error' first: after a failed spawn (EMFILE, EAGAIN) there are no stdio streams.
+    child.on('error', failed);
     const collect = (chunk: Buffer) => {
       if (size >= MAX_EXEC_OUTPUT) return;
       chunks.push(chunk.subarray(0, MAX_EXEC_OUTPUT - size));
       size += Math.min(chunk.length, MAX_EXEC_OUTPUT - size);
     };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    const timer = setTimeout(() => {
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    timer = setTimeout(() => {
       timedOut = true;
       killGroup(child.pid);
     }, options.timeoutMs);
-    const finish = (code: number | null) => {
-      clearTimeout(timer);
-      resolve({ code: timedOut ? null : code, output: Buffer.concat(chunks).toString('utf8'), timedOut, durationMs: Math.round(performance.now() - started) });
-    };
-    child.on('error', (error) => {
-      chunks.push(Buffer.from(String(error.message)));
-      finish(null);
-    });
     child.on('close', finish);
   });
 }

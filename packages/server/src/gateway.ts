@@ -14,14 +14,33 @@ import {
   type ClientMessage,
   type ServerMessage,
 } from '@ix-playground/sdk/protocol';
+import { clientAddress } from './client-address.js';
 import { ClientStream } from './client-stream.js';
+import { ConnectionCounter } from './connection-counter.js';
+import { RateLimiter } from './rate-limiter.js';
 import type { OriginPolicy } from './origin-policy.js';
 import type { Session } from './session.js';
 import type { SessionManager } from './session-manager.js';
 import type { Terminal } from './terminal.js';
 
-/** How long a new connection has to send `attach`. */
-const ATTACH_TIMEOUT_MS = 10_000;
+/** Frames per second per connection (keystrokes, acks, resizes, pings) before the server stops reading it for a while. */
+const MESSAGE_RATE = 200;
+/** A terminal follows at most one client resize per this period (and the last one after it). */
+const RESIZE_SETTLE_MS = 50;
+
+/** Limits the gateway applies to connections. */
+export interface GatewayLimits {
+  /** WebSockets that have not attached yet, in total (0: no cap). */
+  maxUnattached: number;
+  /** WebSockets that have not attached yet, per client address (0: no cap). */
+  maxUnattachedPerClient: number;
+  /** Inbound bytes per second per connection; past it the server stops reading for a while. */
+  inputRate: number;
+  /** Inbound frames per second per connection (default 200; twice that may come at once). */
+  messageRate?: number;
+  /** How long a new connection has to send `attach` before it is dropped (default 10 s). */
+  attachTimeoutMs?: number;
+}
 /** Server-side WebSocket ping period; a client that has not answered the previous ping is dropped (dead within 15-30 s). */
 const HEARTBEAT_MS = 15_000;
 
@@ -31,6 +50,8 @@ interface Attachment {
   mode: AttachMode;
   /** Output streams to this client, by terminal id. */
   streams: Map<number, ClientStream>;
+  /** Per terminal, the settle period after a resize and the size that came during it. */
+  resizes: Map<number, { size?: { cols: number; rows: number }; timer: ReturnType<typeof setTimeout> }>;
   cleanup: () => void;
 }
 
@@ -46,12 +67,16 @@ export class Gateway {
   #wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, handleProtocols: (protocols) => (protocols.has(PROTOCOL) ? PROTOCOL : false) });
   #sessions: SessionManager;
   #origins: OriginPolicy;
+  #limits: GatewayLimits;
+  #unattached: ConnectionCounter;
   #heartbeat: ReturnType<typeof setInterval>;
   #alive = new WeakMap<WebSocket, boolean>();
 
-  constructor(sessions: SessionManager, origins: OriginPolicy) {
+  constructor(sessions: SessionManager, origins: OriginPolicy, limits: GatewayLimits) {
     this.#sessions = sessions;
     this.#origins = origins;
+    this.#limits = limits;
+    this.#unattached = new ConnectionCounter(limits.maxUnattached, limits.maxUnattachedPerClient);
     this.#heartbeat = setInterval(() => {
       for (const ws of this.#wss.clients) {
         if (this.#alive.get(ws) === false) {
@@ -76,7 +101,19 @@ export class Gateway {
       refuse(socket, 400, `Bad Request: use the WebSocket subprotocol ${PROTOCOL}`);
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connection(ws));
+    // Every socket that has not attached yet holds a descriptor for nothing: cap them, per client and in all.
+    const client = clientAddress(req);
+    if (!this.#unattached.tryAdd(client)) {
+      refuse(socket, 429, 'Too Many Requests: too many connections waiting to attach');
+      return;
+    }
+    let counted = true;
+    const uncount = () => {
+      if (counted) this.#unattached.remove(client);
+      counted = false;
+    };
+    socket.once('close', uncount);
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connection(ws, uncount));
   }
 
   /** Closes every socket with the shutdown code. */
@@ -86,7 +123,7 @@ export class Gateway {
     this.#wss.close();
   }
 
-  #connection(ws: WebSocket): void {
+  #connection(ws: WebSocket, attachedOrGone: () => void): void {
     this.#alive.set(ws, true);
     ws.on('pong', () => this.#alive.set(ws, true));
     const send = (message: ServerMessage) => {
@@ -97,10 +134,29 @@ export class Gateway {
       ws.close(code, error.message.slice(0, 120));
     };
     let attached: Attachment | undefined;
-    const attachTimer = setTimeout(() => fail(CloseCode.ProtocolError, new PlaygroundError(ErrorCode.Protocol, 'no attach message in time')), ATTACH_TIMEOUT_MS);
+    const attachTimer = setTimeout(() => {
+      send({ type: 'error', code: ErrorCode.Protocol, message: 'no attach message in time' });
+      ws.terminate(); // destroyed, not closed politely: a client that never attaches holds nothing longer
+    }, this.#limits.attachTimeoutMs ?? 10_000);
+    const bytesIn = new RateLimiter(this.#limits.inputRate, this.#limits.inputRate);
+    const messageRate = this.#limits.messageRate ?? MESSAGE_RATE;
+    const messagesIn = new RateLimiter(messageRate, messageRate * 2);
+    let throttled: ReturnType<typeof setTimeout> | undefined;
 
     ws.on('message', (raw: RawData, isBinary: boolean) => {
       const bytes = toBytes(raw);
+      // Past the input rate, stop reading this socket until the debt is paid off: TCP pushes back
+      // on the client, nothing is dropped, and nobody else waits.
+      bytesIn.take(bytes.byteLength);
+      messagesIn.take(1);
+      const wait = Math.max(bytesIn.delayMs, messagesIn.delayMs);
+      if (wait > 0 && !throttled) {
+        ws.pause();
+        throttled = setTimeout(() => {
+          throttled = undefined;
+          ws.resume();
+        }, wait);
+      }
       try {
         if (isBinary) {
           if (!attached) throw new PlaygroundError(ErrorCode.Protocol, 'attach first');
@@ -117,6 +173,7 @@ export class Gateway {
           if (attached) throw new PlaygroundError(ErrorCode.Protocol, 'already attached');
           clearTimeout(attachTimer);
           attached = this.#attach(ws, message, send, fail);
+          if (attached) attachedOrGone();
           return;
         }
         if (message.type === 'ping') return send({ type: 'pong', t: message.t });
@@ -130,6 +187,8 @@ export class Gateway {
     });
     ws.on('close', () => {
       clearTimeout(attachTimer);
+      clearTimeout(throttled);
+      attachedOrGone();
       attached?.cleanup();
     });
     ws.on('error', () => ws.terminate());
@@ -197,12 +256,15 @@ export class Gateway {
     );
     send({ type: 'progress', ...session.runner.progress });
     session.attachClient();
+    const resizes: Attachment['resizes'] = new Map();
     return {
       session,
       mode,
       streams,
+      resizes,
       cleanup: () => {
         for (const u of unsubscribe) u();
+        for (const { timer } of resizes.values()) clearTimeout(timer);
         session.detachClient();
       },
     };
@@ -211,19 +273,41 @@ export class Gateway {
   #control(attached: Attachment, message: ClientMessage, send: (m: ServerMessage) => void): void {
     const { session, mode } = attached;
     switch (message.type) {
-      case 'resize':
-        if (mode === 'rw') session.terminals.get(message.terminal)?.resize(message.cols, message.rows);
+      case 'resize': {
+        if (mode !== 'rw') return;
+        // A dragged window sends many sizes: follow at most one per settle period, and the last one.
+        const { terminal, cols, rows } = message;
+        const pending = attached.resizes.get(terminal);
+        if (pending) {
+          pending.size = { cols, rows };
+          return;
+        }
+        session.terminals.get(terminal)?.resize(cols, rows);
+        const entry: { size?: { cols: number; rows: number }; timer: ReturnType<typeof setTimeout> } = {
+          timer: setTimeout(() => {
+            attached.resizes.delete(terminal);
+            if (entry.size) session.terminals.get(terminal)?.resize(entry.size.cols, entry.size.rows);
+          }, RESIZE_SETTLE_MS),
+        };
+        attached.resizes.set(terminal, entry);
         break;
+      }
       case 'ack':
         attached.streams.get(message.terminal)?.ack(message.offset);
         break;
       case 'run-checks':
+        if (mode !== 'rw') return send({ type: 'error', code: ErrorCode.ReadOnly, message: 'read-only clients cannot run the checks' });
         void session.runner.run({ announce: true });
         break;
       case 'open':
         if (mode !== 'rw') return send({ type: 'error', code: ErrorCode.ReadOnly, message: 'read-only clients cannot open terminals' });
         if (session.terminals.size >= 8) return send({ type: 'error', code: ErrorCode.Limit, message: 'at most 8 terminals per session' });
-        session.openTerminal(message.name ?? `shell ${session.terminals.size + 1}`);
+        try {
+          session.openTerminal(message.name ?? `shell ${session.terminals.size + 1}`);
+        } catch (error) {
+          const err = error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Internal, 'cannot open a terminal');
+          send({ type: 'error', code: err.code, message: err.message });
+        }
         break;
       default:
         break;

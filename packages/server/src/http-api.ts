@@ -2,18 +2,31 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, PlaygroundError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
 import type { OriginPolicy } from './origin-policy.js';
+import { clientAddress } from './client-address.js';
 import type { SessionManager } from './session-manager.js';
+import type { SessionTokens } from './session-tokens.js';
 
 const MAX_BODY = 16 * 1024;
 
-const STATUS: Partial<Record<string, number>> = {
+/** The HTTP status of every error code; the compiler checks that none is missing. */
+const STATUS: Record<ErrorCode, number> = {
+  [ErrorCode.Protocol]: 400,
+  [ErrorCode.Version]: 400,
   [ErrorCode.BadRequest]: 400,
+  [ErrorCode.Manifest]: 400,
+  [ErrorCode.Unauthorized]: 401,
   [ErrorCode.Origin]: 403,
+  [ErrorCode.ReadOnly]: 403,
   [ErrorCode.PlaygroundNotFound]: 404,
+  [ErrorCode.SessionNotFound]: 404,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.MethodNotAllowed]: 405,
+  [ErrorCode.Ended]: 410,
   [ErrorCode.Limit]: 429,
+  [ErrorCode.Internal]: 500,
+  [ErrorCode.Network]: 502,
   [ErrorCode.Sandbox]: 503,
+  [ErrorCode.Unavailable]: 503,
 };
 
 /** Sends a JSON answer. */
@@ -25,7 +38,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Sends a {@link PlaygroundError} as `{ error: { code, message } }` with a fitting HTTP status. */
 export function sendError(res: ServerResponse, error: PlaygroundError, headers: Record<string, string> = {}): void {
-  sendJson(res, STATUS[error.code] ?? 500, { error: { code: error.code, message: error.message } }, headers);
+  sendJson(res, STATUS[error.code], { error: { code: error.code, message: error.message } }, headers);
+}
+
+/** The token of an `Authorization: Bearer …` header (tokens never travel in URLs). */
+function bearer(req: IncomingMessage): string {
+  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (!m?.[1]) throw new PlaygroundError(ErrorCode.Unauthorized, 'this server needs a signed session token from the page\'s site: send it as "Authorization: Bearer <token>"');
+  return m[1];
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -48,11 +68,14 @@ export class HttpApi {
   #manifests: () => ReadonlyMap<string, Manifest>;
   #sessions: SessionManager;
   #origins: OriginPolicy;
+  #tokens: SessionTokens | undefined;
 
-  constructor(manifests: () => ReadonlyMap<string, Manifest>, sessions: SessionManager, origins: OriginPolicy) {
+  /** With `tokens`, creating a session needs a signed token (`Authorization: Bearer …`). */
+  constructor(manifests: () => ReadonlyMap<string, Manifest>, sessions: SessionManager, origins: OriginPolicy, tokens?: SessionTokens) {
     this.#manifests = manifests;
     this.#sessions = sessions;
     this.#origins = origins;
+    this.#tokens = tokens;
   }
 
   /** Handles a request under /api; answers false if the path is not an API route. */
@@ -65,7 +88,7 @@ export class HttpApi {
     }
     const cors: Record<string, string> = origin ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type', 'access-control-max-age': '600' });
+      res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type, authorization', 'access-control-max-age': '600' });
       res.end();
       return true;
     }
@@ -76,19 +99,25 @@ export class HttpApi {
         return true;
       }
       if (pathname === '/api/sessions' && req.method === 'POST') {
-        const body = await readJson(req);
-        const name = (body as { playground?: unknown } | null)?.playground;
-        if (typeof name !== 'string' || !name) throw new PlaygroundError(ErrorCode.BadRequest, 'body must be {"playground": "<name>"}');
+        const token = this.#tokens ? bearer(req) : undefined;
+        const asked = ((await readJson(req)) as { playground?: unknown } | null)?.playground;
+        if (asked !== undefined && (typeof asked !== 'string' || !asked)) throw new PlaygroundError(ErrorCode.BadRequest, 'body must be {"playground": "<name>"}');
+        const grant = token !== undefined ? await this.#tokens?.verify(token, asked) : undefined;
+        const name = asked ?? grant?.playground;
+        if (!name) throw new PlaygroundError(ErrorCode.BadRequest, 'body must be {"playground": "<name>"}');
         const manifest = this.#manifests().get(name);
         if (!manifest) throw new PlaygroundError(ErrorCode.PlaygroundNotFound, `no playground named "${name.slice(0, 64)}"`);
-        const session = await this.#sessions.create(manifest, req.socket.remoteAddress ?? 'unknown');
+        // A signed token's user is the client the limits count; anonymous clients, their address.
+        const client = grant?.user ? `user:${grant.user}` : clientAddress(req);
+        const session = await this.#sessions.create(manifest, client);
         sendJson(res, 201, { id: session.id, token: session.token, spectatorToken: session.spectatorToken }, cors);
         return true;
       }
       sendError(res, new PlaygroundError(ErrorCode.NotFound, `no API route ${req.method} ${pathname}`), cors);
     } catch (error) {
       const err = error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Internal, 'internal error', { cause: error });
-      if (err.code === ErrorCode.Internal || err.code === ErrorCode.Sandbox) console.error('[ix-playground]', error);
+      if (err.code === ErrorCode.Internal || err.code === ErrorCode.Sandbox || err.code === ErrorCode.Unavailable) console.error('[ix-playground]', err.message);
+      if (err.code === ErrorCode.Unavailable) Object.assign(cors, { 'retry-after': '5' });
       sendError(res, err, cors);
     }
     return true;

@@ -6,6 +6,7 @@ import { startServer } from './server.js';
 async function main(): Promise<void> {
   const config = configFromEnv();
   const server = await startServer(config);
+  console.log(`ix-playground: ${server.limits}`);
   console.log(`ix-playground server on ${server.url} (playgrounds: ${[...server.manifests.keys()].join(', ') || 'none'}; allowed origins: ${server.origins.allowed.join(' ')})`);
   let stopping = false;
   const stop = () => {

@@ -21,8 +21,12 @@ const relativePath = v.pipe(
 
 const limitsSchema = v.strictObject({
   time: v.optional(duration, '60m'),
-  memory: v.optional(size, '512Mi'),
+  memory: v.optional(v.pipe(size, v.minValue(16 * 1024 * 1024, 'must be at least 16Mi')), '512Mi'),
   pids: v.optional(v.pipe(v.number(), v.integer(), v.minValue(8), v.maxValue(4096)), 128),
+  /** CPU weight under contention: 100 is an even share with other sandboxes. */
+  cpu: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10000)), 100),
+  /** Size of the learner's home filesystem. */
+  disk: v.optional(v.pipe(size, v.minValue(8 * 1024 * 1024, 'must be at least 8Mi'), v.maxValue(1024 ** 4, 'must be at most 1Ti')), '512Mi'),
   network: v.optional(v.boolean(), false),
 });
 

@@ -37,7 +37,7 @@ describe('playground manifests', () => {
     const manifest = await loadManifest(path.join(examples, 'hello.yaml'));
     assert.equal(manifest.name, 'hello');
     assert.equal(manifest.title, 'Hello, shell');
-    assert.deepEqual(manifest.limits, { time: 30 * 60_000, memory: 512 * 1024 ** 2, pids: 64, network: false });
+    assert.deepEqual(manifest.limits, { time: 30 * 60_000, memory: 512 * 1024 ** 2, pids: 64, cpu: 100, disk: 512 * 1024 ** 2, network: false });
     assert.deepEqual(
       manifest.files.map((f) => [f.path, f.mode]),
       [
@@ -62,7 +62,7 @@ describe('playground manifests', () => {
 
   test('omitted fields get their documented defaults', () => {
     const manifest = parseManifest(['name: lab', 'title: Lab', 'tasks:', ...task('a')].join('\n'), 'lab.yaml');
-    assert.deepEqual(manifest.limits, { time: 3_600_000, memory: 512 * 1024 * 1024, pids: 128, network: false });
+    assert.deepEqual(manifest.limits, { time: 3_600_000, memory: 512 * 1024 * 1024, pids: 128, cpu: 100, disk: 512 * 1024 * 1024, network: false });
     assert.deepEqual(manifest.files, []);
     assert.equal(manifest.init, undefined);
     assert.deepEqual(manifest.terminals, [{ name: 'main' }]);
@@ -70,8 +70,8 @@ describe('playground manifests', () => {
   });
 
   test('a partial limits block keeps the defaults for what it leaves out, and units convert', () => {
-    const manifest = parseManifest(['name: lab', 'title: Lab', 'limits: { time: 90s, memory: 1Gi }', 'tasks:', ...task('a', ['    timeout: 250ms'])].join('\n'), 'lab.yaml');
-    assert.deepEqual(manifest.limits, { time: 90_000, memory: 1024 ** 3, pids: 128, network: false });
+    const manifest = parseManifest(['name: lab', 'title: Lab', 'limits: { time: 90s, memory: 1Gi, disk: 2Gi, cpu: 50 }', 'tasks:', ...task('a', ['    timeout: 250ms'])].join('\n'), 'lab.yaml');
+    assert.deepEqual(manifest.limits, { time: 90_000, memory: 1024 ** 3, pids: 128, cpu: 50, disk: 2 * 1024 ** 3, network: false });
     assert.equal(manifest.tasks[0]?.timeout, 250);
   });
 

@@ -136,11 +136,13 @@ test('a client that missed more than the replay buffer gets a snapshot that matc
   }
 });
 
-test('input from a read-only spectator never reaches the shell', { timeout: 30_000 }, async () => {
+test('input, check runs and resizes from a read-only spectator never reach the shell', { timeout: 30_000 }, async () => {
   const res = await fetch(`${server.url}/api/sessions`, { method: 'POST', body: JSON.stringify({ playground: 'hello' }) });
   const ticket = (await res.json()) as { id: string; token: string; spectatorToken: string };
   const learner = new Session({ url: server.url.replace('http', 'ws') + '/api/ws', id: ticket.id, token: ticket.token, WebSocket: WS });
   const out = collect(learner);
+  const announced: string[] = [];
+  learner.on('task', (task) => announced.push(task.state));
   await learner.open();
   await until(() => /\$ $/.test(out.text), 'the first prompt');
 
@@ -157,6 +159,11 @@ test('input from a read-only spectator never reaches the shell', { timeout: 30_0
   assert.equal(messages.find((m) => m.type === 'welcome')?.mode, 'ro');
   spy.send(encodeInput(0, 'touch ~/spy-was-here; echo SPY-INPUT\r'));
   await until(() => messages.some((m) => m.type === 'error' && m.code === 'read-only'), 'the read-only error');
+  spy.send(encodeMessage({ type: 'run-checks' }));
+  spy.send(encodeMessage({ type: 'resize', terminal: 0, cols: 33, rows: 11 }));
+  await until(() => messages.filter((m) => m.type === 'error' && m.code === 'read-only').length >= 2, 'the read-only error for run-checks');
+  assert.deepEqual(announced, [], 'no check ran (a run the page asks for announces "running")');
+  assert.equal(server.sessions.get(ticket.id)?.terminals.get(0)?.cols, 80, "the spectator's resize is ignored");
 
   learner.write(0, 'ls ~/spy-was-here; echo __CH""ECKED__\r');
   await until(() => /__CHECKED__/.test(out.text), 'the check');

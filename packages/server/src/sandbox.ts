@@ -10,8 +10,8 @@ export interface SandboxSpec {
   files: { path: string; content: string; mode?: string | undefined }[];
   /** Shell script run once before the first prompt. */
   init?: string | undefined;
-  /** Resource limits. */
-  limits: { memory: number; pids: number; network: boolean };
+  /** Resource limits (bytes, processes, CPU weight; see docs/manifest.md). */
+  limits: { memory: number; pids: number; cpu: number; disk: number; network: boolean };
 }
 
 /** The result of running a script in a sandbox. */
@@ -26,6 +26,16 @@ export interface ExecResult {
   durationMs: number;
 }
 
+/** What a sandbox uses now. */
+export interface SandboxUsage {
+  /** Bytes of memory of all its processes and RAM-backed files. */
+  memoryBytes: number;
+  /** Processes and threads. */
+  processes: number;
+  /** Processes the kernel killed for going over the memory limit, so far. */
+  oomKills: number;
+}
+
 /** One isolated machine: a home folder, processes, a network namespace. */
 export interface Sandbox {
   /** The learner's home inside the sandbox. */
@@ -34,6 +44,8 @@ export interface Sandbox {
   spawnShell(size: { cols: number; rows: number }): IPty;
   /** Runs a script inside the sandbox as the learner, killed at `timeoutMs`. */
   exec(script: string, timeoutMs: number): Promise<ExecResult>;
+  /** What the sandbox uses now, where the driver can tell (kernel-enforced limits). */
+  usage?(): Promise<SandboxUsage>;
   /** Kills every process of the sandbox and deletes its files. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -44,6 +56,10 @@ export interface SandboxDriver {
   readonly name: string;
   /** Creates a sandbox and runs its init script. */
   create(spec: SandboxSpec): Promise<Sandbox>;
+  /** One line for the startup log: which limits the kernel enforces on this host, and which not. */
+  describeLimits?(): Promise<string>;
+  /** Releases what the driver holds (after every sandbox is disposed). */
+  close?(): Promise<void>;
 }
 
 /** The most output of a check or init script we keep. */

@@ -4,6 +4,11 @@ import { MAX_FRAME_BYTES } from '@ix-playground/sdk/protocol';
 
 /** Scrollback lines a snapshot carries (when they fit in one frame). */
 const SNAPSHOT_SCROLLBACK = 500;
+/**
+ * The mirror never gets narrower than this: reflowing a wide screen of long wrapped lines to a few
+ * columns overflows the stack in xterm.js, and a snapshot only needs to be close at such sizes.
+ */
+const MIN_COLS = 20;
 
 /**
  * A headless xterm.js kept in step with a terminal's output, so a client that lost more than the
@@ -15,9 +20,14 @@ export class ScreenMirror {
   #parsed = 0;
 
   constructor(cols: number, rows: number) {
-    this.#term = new headless.Terminal({ cols, rows, scrollback: SNAPSHOT_SCROLLBACK, allowProposedApi: true });
-    this.#serializer = new serialize.SerializeAddon();
-    this.#term.loadAddon(this.#serializer);
+    [this.#term, this.#serializer] = ScreenMirror.#make(cols, rows);
+  }
+
+  static #make(cols: number, rows: number): [InstanceType<typeof headless.Terminal>, InstanceType<typeof serialize.SerializeAddon>] {
+    const term = new headless.Terminal({ cols: Math.max(MIN_COLS, cols), rows, scrollback: SNAPSHOT_SCROLLBACK, allowProposedApi: true });
+    const serializer = new serialize.SerializeAddon();
+    term.loadAddon(serializer);
+    return [term, serializer];
   }
 
   /** Feeds output whose last byte ends at stream offset `end`. */
@@ -27,9 +37,17 @@ export class ScreenMirror {
     });
   }
 
-  /** Follows the terminal's size. */
+  /**
+   * Follows the terminal's size. Never throws: if xterm.js cannot reflow, the mirror starts over
+   * blank at the new size (a later snapshot shows less, but at the right offset).
+   */
   resize(cols: number, rows: number): void {
-    this.#term.resize(cols, rows);
+    try {
+      this.#term.resize(Math.max(MIN_COLS, cols), rows);
+    } catch {
+      this.#term.dispose();
+      [this.#term, this.#serializer] = ScreenMirror.#make(cols, rows);
+    }
   }
 
   /** The screen (and some scrollback) as escape sequences, and the stream offset it reflects. */

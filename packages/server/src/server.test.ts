@@ -1,121 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import http from 'node:http';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { connect, type Session as ClientSession, type TaskInfo, type WebSocketConstructor } from '@ix-playground/sdk';
-import { PROTOCOL, decodeOutput, decodeServerMessage, encodeInput, encodeMessage, type ServerMessage } from '@ix-playground/sdk/protocol';
+import { encodeInput, encodeMessage } from '@ix-playground/sdk/protocol';
 import { configFromEnv, type ServerConfig } from './config.js';
 import { startServer, type PlaygroundServer } from './server.js';
+import { RawClient, bwrapChildren, clients, request, waitFor } from './testing/clients.js';
 
 const playgrounds = fileURLToPath(new URL('../../../examples/playgrounds/', import.meta.url));
 const EVIL = 'https://evil.example';
 
-/** Polls `condition` until it holds or `timeoutMs` passes; then fails with `what`. */
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string | (() => string)): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Host pids of bwrap processes this test process started (the server runs in-process). */
-function bwrapChildren(): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (comm === 'bwrap' && ppid === process.pid) pids.push(Number(entry));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return pids;
-}
-
-/** One HTTP request without keep-alive; answers the status and the parsed JSON body (if any). */
-function request(
-  base: string,
-  method: string,
-  path: string,
-  options: { body?: string; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, base), { method, agent: false, headers: { 'content-type': 'application/json', ...options.headers }, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON
-        }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
-
-/** A raw protocol client on the `ws` package, recording everything the server says. */
-class RawClient {
-  readonly ws: WebSocket;
-  readonly messages: ServerMessage[] = [];
-  output = '';
-  /** 101 once upgraded, or the HTTP status the upgrade was refused with. */
-  status: number | undefined;
-  close: { code: number; reason: string } | undefined;
-
-  constructor(url: string, options: { protocols?: string[]; origin?: string } = {}) {
-    this.ws = new WebSocket(url.replace(/^http/, 'ws') + '/api/ws', options.protocols ?? [PROTOCOL], options.origin ? { origin: options.origin } : {});
-    this.ws.on('open', () => (this.status = 101));
-    this.ws.on('unexpected-response', (_req, res) => {
-      this.status = res.statusCode;
-      res.resume();
-      this.ws.terminate();
-    });
-    this.ws.on('error', () => {});
-    this.ws.on('message', (raw: WebSocket.RawData, isBinary: boolean) => {
-      const data = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
-      if (isBinary) this.output += Buffer.from(decodeOutput(data).data).toString('utf8');
-      else this.messages.push(decodeServerMessage(data.toString('utf8')));
-    });
-    this.ws.on('close', (code, reason) => (this.close = { code, reason: reason.toString() }));
-    clients.add(this);
-  }
-
-  async opened(): Promise<void> {
-    await waitFor(() => this.status !== undefined, 5000, 'the WebSocket upgrade');
-    assert.equal(this.status, 101, 'the upgrade must succeed');
-  }
-
-  async attach(session: string, token: string): Promise<void> {
-    await this.opened();
-    this.ws.send(encodeMessage({ type: 'attach', session, token }));
-  }
-
-  async closed(): Promise<{ code: number; reason: string }> {
-    await waitFor(() => this.close !== undefined, 5000, 'the server to close the socket');
-    return this.close as { code: number; reason: string };
-  }
-
-  async message<T extends ServerMessage['type']>(type: T): Promise<Extract<ServerMessage, { type: T }>> {
-    await waitFor(() => this.messages.some((m) => m.type === type), 5000, () => `a "${type}" message (got ${JSON.stringify(this.messages)})`);
-    return this.messages.find((m) => m.type === type) as Extract<ServerMessage, { type: T }>;
-  }
-}
-
-const clients = new Set<RawClient>();
 const sdkSessions = new Set<ClientSession>();
 
 describe('playground server', () => {
@@ -299,6 +194,37 @@ describe('playground server', () => {
     session.write(0, 'tput cols; tput lines\r');
     await waitFor(() => /[\r\n]123\r\n40\r\n/.test(out.text()), 10_000, () => `123 and 40 in the output: ${JSON.stringify(out.text().slice(-3000))}`);
     assert.equal(session.terminals.get(0)?.cols, 123);
+  });
+
+  test('a size beyond the protocol bounds is refused, and narrowing a wide screen with a 300,000-character line keeps pty, mirror and client in step', async () => {
+    const raw = new RawClient(server.url);
+    const { id, token } = await newSession();
+    await raw.attach(id, token);
+    await raw.message('welcome');
+    raw.ws.send(encodeMessage({ type: 'resize', terminal: 0, cols: 1000, rows: 1000 }));
+    assert.equal((await raw.closed()).code, 4400, 'an out-of-bounds size is a protocol error');
+
+    const session = await connect({ server: server.url, playground: 'hello', resume: { id, token }, WebSocket: WebSocket as unknown as WebSocketConstructor });
+    sdkSessions.add(session);
+    const errors: string[] = [];
+    session.on('error', (e) => errors.push(e.code));
+    const out = collect(session);
+    session.resize(0, 5000, 5000); // the SDK clamps to the bounds
+    session.write(0, 'head -c 300000 /dev/zero | tr "\\0" x; echo; echo wide-$((1+1))\r');
+    await waitFor(() => /wide-2\r\n/.test(out.text()), 15_000, 'the long line to be printed');
+    session.resize(0, 1, 200);
+    session.resize(0, 2, 200); // within the settle period: the last size wins, once the period is over
+    await new Promise((r) => setTimeout(r, 250));
+    session.write(0, 'stty size\r');
+    await waitFor(() => /[\r\n]200 2\r\n/.test(out.text()), 10_000, () => `the pty at 200 rows by 2 columns: ${JSON.stringify(out.text().slice(-300))}`);
+    const terminal = server.sessions.get(id)?.terminals.get(0);
+    const snapshot = await terminal?.snapshot();
+    assert.ok(snapshot && snapshot.offset > 300_000, 'the mirror still makes snapshots at the right offset');
+    session.resize(0, 80, 24);
+    session.write(0, 'tput cols\r');
+    await waitFor(() => /[\r\n]80\r\n/.test(out.text()), 10_000, () => `the pty back at 80 columns: ${JSON.stringify(out.text().slice(-400))}`);
+    assert.deepEqual(errors, [], 'no error reached the client');
+    assert.equal(session.status, 'ready');
   });
 
   test('creating hello.txt ticks off the make-file task with a task event and progress 1/1', async () => {

@@ -3,9 +3,12 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { BwrapDriver } from './bwrap-driver.js';
+import { widgetFileHeaders } from './cdn-headers.js';
 import { isLoopback, type ServerConfig } from './config.js';
+import { ConnectionCounter } from './connection-counter.js';
 import { ErrorCode, PlaygroundError, SandboxError } from './errors.js';
 import { Gateway } from './gateway.js';
+import { HeaderRules } from './header-rules.js';
 import { HostDriver } from './host-driver.js';
 import { HttpApi, sendError, sendJson } from './http-api.js';
 import { loadManifests } from './manifest.js';
@@ -14,8 +17,7 @@ import type { Manifest } from './manifest-schema.js';
 import { OriginPolicy } from './origin-policy.js';
 import type { SandboxDriver } from './sandbox.js';
 import { SessionManager } from './session-manager.js';
-import { widgetFileHeaders } from './cdn-headers.js';
-import { HeaderRules } from './header-rules.js';
+import { SessionTokens } from './session-tokens.js';
 import { serveStatic } from './static-files.js';
 import { WebhookSender, sendTaskEvents } from './webhook.js';
 
@@ -29,6 +31,8 @@ export interface PlaygroundServer {
   readonly origins: OriginPolicy;
   /** The loaded manifests by name. */
   readonly manifests: ReadonlyMap<string, Manifest>;
+  /** Which per-sandbox limits the kernel enforces on this host, and which are off (for the startup log). */
+  readonly limits: string;
   /** Ends every session and stops listening. */
   close(): Promise<void>;
 }
@@ -59,12 +63,20 @@ export function createDriver(config: ServerConfig): SandboxDriver {
 /** Loads the manifests, starts the HTTP server and WebSocket gateway, and listens. */
 export async function startServer(config: ServerConfig, driver: SandboxDriver = createDriver(config)): Promise<PlaygroundServer> {
   const manifests = await loadManifests(config.playgrounds);
+  const limits = (await driver.describeLimits?.()) ?? `the ${driver.name} driver enforces no kernel limits`;
   const origins = new OriginPolicy(config.origins ?? []);
   const sessions = new SessionManager(driver, config);
   const webhooks = config.webhook ? new WebhookSender(config.webhook) : undefined;
   if (webhooks) sessions.onCreated((session) => sendTaskEvents(webhooks, session));
-  const api = new HttpApi(() => manifests, sessions, origins);
-  const gateway = new Gateway(sessions, origins);
+  const api = new HttpApi(() => manifests, sessions, origins, config.tokens ? new SessionTokens(config.tokens) : undefined);
+  const gateway = new Gateway(sessions, origins, {
+    maxUnattached: config.maxUnattached ?? 256,
+    maxUnattachedPerClient: config.maxUnattachedPerClient ?? 8,
+    inputRate: config.inputRate ?? 1024 * 1024,
+    ...(config.messageRate ? { messageRate: config.messageRate } : {}),
+    ...(config.attachTimeoutMs ? { attachTimeoutMs: config.attachTimeoutMs } : {}),
+  });
+  const connections = new ConnectionCounter(config.maxConnections ?? 0, config.maxConnectionsPerClient ?? 64);
   const widget = widgetDir();
   const pageHeaders = config.staticDir ? new HeaderRules(config.staticDir) : undefined;
 
@@ -84,7 +96,25 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
       else res.destroy();
     });
   });
+  // Slow or idle clients do not keep descriptors for long, and no client holds more than its share.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.on('connection', (socket) => {
+    const client = socket.remoteAddress ?? 'unknown';
+    if (!connections.tryAdd(client)) {
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => connections.remove(client));
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    socket.destroy();
+  });
   server.on('upgrade', (req, socket, head) => {
+    // Node stops listening for errors on a socket it hands over for an upgrade: a client that
+    // resets while being refused must not take the server down.
+    socket.on('error', () => socket.destroy());
     if (new URL(req.url ?? '/', 'http://x').pathname !== '/api/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -105,11 +135,13 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
     sessions,
     origins,
     manifests,
+    limits,
     async close() {
       watcher?.close();
       await sessions.shutdown(); // clients hear `ended {reason: shutdown}` before their sockets close
       gateway.close();
       await webhooks?.close(2000);
+      await driver.close?.();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

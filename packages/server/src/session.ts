@@ -5,6 +5,7 @@ import type { Manifest } from './manifest-schema.js';
 import type { Sandbox, SandboxDriver } from './sandbox.js';
 import { TaskRunner } from './task-runner.js';
 import { Terminal } from './terminal.js';
+import { formatSize } from './units.js';
 
 /** Events of a {@link Session}, which the gateway forwards to attached clients. */
 export interface SessionEvents {
@@ -60,6 +61,10 @@ export class Session {
   #tokenDigest: Buffer;
   #spectatorDigest: Buffer;
   #nextTerminal = 0;
+  /** Out-of-memory kills already told about, and when the count was last read. */
+  #oomKills = 0;
+  #oomCheckedAt = 0;
+  #oomTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(manifest: Manifest, sandbox: Sandbox, options: SessionOptions) {
     this.#manifest = manifest;
@@ -140,6 +145,8 @@ export class Session {
     const pty = this.#sandbox.spawnShell(DEFAULT_SIZE);
     const terminal = new Terminal({ id, name, pty, ...DEFAULT_SIZE, replayBytes: this.#options.replayBytes });
     this.terminals.set(id, terminal);
+    // The shell prints "Killed" when the kernel stops a process at the memory limit: say why.
+    terminal.on('output', () => this.#checkOomKills());
     terminal.on('exit', (code) => {
       this.#events.emit('exit', id, code);
       // The first terminal is the session's shell: when it exits, the session is over.
@@ -155,6 +162,25 @@ export class Session {
     if (!t || this.endReason) return;
     t.write(data);
     if (data.includes(13)) this.runner.trigger();
+  }
+
+  /** Reads the sandbox's out-of-memory kill count (at most every 2 s) and tells the page about new ones. */
+  #checkOomKills(): void {
+    const sandbox = this.#sandbox;
+    if (!sandbox.usage || this.#oomTimer || this.endReason) return;
+    this.#oomTimer = setTimeout(
+      () => {
+        this.#oomCheckedAt = Date.now();
+        void sandbox.usage?.().then(({ oomKills: kills }) => {
+          this.#oomTimer = undefined;
+          if (kills <= this.#oomKills) return;
+          this.#oomKills = kills;
+          this.notify('warning', `A program was stopped because this playground ran out of memory: its processes may use ${formatSize(this.#manifest.limits.memory)} in all.`);
+        });
+      },
+      Math.max(0, this.#oomCheckedAt + 2000 - Date.now()),
+    );
+    this.#oomTimer.unref?.();
   }
 
   /** A client attached: cancels the grace timer. */
@@ -187,6 +213,7 @@ export class Session {
     this.endReason = reason;
     clearTimeout(this.#graceTimer);
     clearTimeout(this.#lifeTimer);
+    clearTimeout(this.#oomTimer);
     this.runner.dispose();
     this.#events.emit('ended', reason);
     // The sandbox first: it kills its shells from the inside, so none is orphaned (see BwrapSandbox.dispose).

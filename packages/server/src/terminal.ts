@@ -99,12 +99,16 @@ export class Terminal {
     this.#pty.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength) as unknown as string);
   }
 
-  /** Resizes the pty. */
+  /** Resizes the pty, then the screen mirror (whose failure never undoes the pty's size). */
   resize(cols: number, rows: number): void {
     if (this.exitCode !== undefined) return;
     this.cols = cols;
     this.rows = rows;
-    this.#pty.resize(cols, rows);
+    try {
+      this.#pty.resize(cols, rows);
+    } catch {
+      return; // the pty is closing
+    }
     this.#mirror.resize(cols, rows);
   }
 

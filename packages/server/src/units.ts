@@ -17,3 +17,15 @@ export function parseSize(text: string): number | undefined {
   if (!m) return undefined;
   return Number(m[1]) * SIZE_BYTES[(m[2] ?? '') as keyof typeof SIZE_BYTES];
 }
+
+/** Formats bytes for people: `256 MiB`, `1.5 GiB`, `900 KiB`. */
+export function formatSize(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,6 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type { Terminal } from '@xterm/xterm';
-import type { Session, SessionStatus } from '@ix-playground/sdk';
+import type { CreateSessionOptions, Session, SessionStatus } from '@ix-playground/sdk';
 import { ErrorCode, PlaygroundError } from '@ix-playground/sdk/errors';
 import { IxErrorEvent, IxStatusEvent } from './events.js';
 import { playgroundStyles } from './playground.styles.js';
@@ -57,6 +57,7 @@ export class IxPlayground extends LitElement {
     playground: { type: String },
     protocol: { type: String },
     connect: { type: String },
+    token: { type: String },
   };
 
   /** Base URL of the playground server; defaults to this page's origin. */
@@ -67,6 +68,13 @@ export class IxPlayground extends LitElement {
   protocol = 'ix';
   /** When to start: `visible` (default, when near the viewport), `click`, or `eager`. */
   connect: ConnectMode = 'visible';
+  /**
+   * A signed session token from your site's backend, for servers that require one. It starts one
+   * session; set {@link tokenProvider} instead to let the element fetch a fresh one when it needs it.
+   */
+  token = '';
+  /** Fetches a fresh signed session token each time the element starts a session (wins over `token`). */
+  tokenProvider: (() => string | Promise<string>) | undefined;
 
   #status: PlaygroundStatus = 'idle';
   #message = '';
@@ -205,6 +213,11 @@ export class IxPlayground extends LitElement {
     return `${this.#serverUrl()}|${this.playground}|${this.id || String(siblings.indexOf(this))}`;
   }
 
+  #sessionOptions(): CreateSessionOptions {
+    const token = this.tokenProvider ?? (this.token || undefined);
+    return token ? { token } : {};
+  }
+
   #serverUrl(): string {
     return new URL(this.server || '/', document.baseURI).toString().replace(/\/$/, '');
   }
@@ -221,7 +234,7 @@ export class IxPlayground extends LitElement {
       this.#setStatus('connecting', 'Starting your machine…');
       this.#controller ??= await loadController(this.#host());
       if (!this.isConnected) return;
-      await this.#controller.start(this.#serverUrl(), this.playground, this.#storeKey());
+      await this.#controller.start(this.#serverUrl(), this.playground, this.#storeKey(), this.#sessionOptions());
       if (this.isConnected) this.#ready();
     } catch (error) {
       this.#controller?.dispose();
@@ -274,14 +287,15 @@ export class IxPlayground extends LitElement {
   }
 }
 
-/** Fetches the terminal code and xterm.js in parallel (two lazy chunks) and makes a controller. */
+/** Fetches the terminal code, and xterm.js in parallel (two lazy chunks), and makes a controller. */
 async function loadController(host: TerminalHost): Promise<TerminalController> {
-  try {
-    const [{ TerminalController }, xterm] = await Promise.all([import('./terminal-controller.js'), loadXterm()]);
-    return new TerminalController(host, xterm);
-  } catch (cause) {
+  const failed = (cause: unknown) => {
     throw new PlaygroundError(ErrorCode.Network, 'could not load the terminal code; check the connection and try again', { cause });
-  }
+  };
+  const xterm = loadXterm().catch(failed);
+  xterm.catch(() => {}); // reported by start(), which awaits it
+  const { TerminalController } = await import('./terminal-controller.js').catch(failed);
+  return new TerminalController(host, xterm);
 }
 
 declare global {

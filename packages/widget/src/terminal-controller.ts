@@ -1,6 +1,16 @@
 import type { Terminal } from '@xterm/xterm';
 import type { FitAddon } from '@xterm/addon-fit';
-import { ErrorCode, PlaygroundError, Session, createSession, gatewayUrl, type EndReason, type SessionStatus, type SessionTicket } from '@ix-playground/sdk';
+import {
+  ErrorCode,
+  PlaygroundError,
+  Session,
+  createSession,
+  gatewayUrl,
+  type CreateSessionOptions,
+  type EndReason,
+  type SessionStatus,
+  type SessionTicket,
+} from '@ix-playground/sdk';
 import { IxCompleteEvent, IxProgressEvent, IxTaskEvent } from './events.js';
 import { TicketStore } from './ticket-store.js';
 import { adoptStylesheet, openTerminal } from './xterm-open.js';
@@ -56,7 +66,8 @@ const ENDED_TEXT: Record<EndReason, string> = {
  */
 export class TerminalController {
   readonly #host: TerminalHost;
-  readonly #xterm: XtermModules;
+  readonly #loadingXterm: Promise<XtermModules>;
+  #xterm: XtermModules | undefined;
   #tabs = new Map<number, Tab>();
   #active = 0;
   #session: Session | undefined;
@@ -65,10 +76,10 @@ export class TerminalController {
   #completed = false;
   #store: TicketStore | undefined;
 
-  constructor(host: TerminalHost, xterm: XtermModules) {
+  /** `xterm` may still be loading: the session is requested meanwhile, so both waits overlap. */
+  constructor(host: TerminalHost, xterm: Promise<XtermModules>) {
     this.#host = host;
-    this.#xterm = xterm;
-    adoptStylesheet(host.root, xterm.css);
+    this.#loadingXterm = xterm;
   }
 
   /** The SDK session, once attached. */
@@ -89,14 +100,19 @@ export class TerminalController {
 
   /**
    * Starts a session of `playground` on `server` (or resumes the one remembered under `storeKey`
-   * after a page reload) and shows its terminals. Resolves once the session is ready.
+   * after a page reload) and shows its terminals. Resolves once the session is ready. `options`
+   * carry the signed session token, for servers that require one.
    */
-  async start(server: string, playground: string, storeKey: string): Promise<void> {
+  async start(server: string, playground: string, storeKey: string, options: CreateSessionOptions = {}): Promise<void> {
     const url = gatewayUrl(server);
     this.#store = new TicketStore(storeKey);
     const stored = this.#store.load();
-    const ticket = stored ?? (await createSession(server, playground));
+    const [xterm, ticket] = await Promise.all([this.#loadingXterm, stored ?? createSession(server, playground, options)]);
     if (!this.#host.element.isConnected) return;
+    if (!this.#xterm) {
+      this.#xterm = xterm;
+      adoptStylesheet(this.#host.root, xterm.css);
+    }
     this.#tab(0);
     try {
       await this.#attach(url, ticket);
@@ -107,7 +123,7 @@ export class TerminalController {
       this.#store.clear();
       this.dispose();
       this.#tab(0);
-      await this.#attach(url, await createSession(server, playground));
+      await this.#attach(url, await createSession(server, playground, options));
     }
     this.#store.save({ id: this.#session!.id, token: this.#session!.token });
   }
@@ -161,14 +177,15 @@ export class TerminalController {
     const box = document.createElement('div');
     box.className = 'screen';
     box.hidden = id !== this.#active;
-    const term = new this.#xterm.Terminal({
+    const xterm = this.#xterm!; // loaded by start() before any tab exists
+    const term = new xterm.Terminal({
       cursorBlink: true,
       fontSize: 14,
       scrollback: 5000,
       fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
       theme: { background: getComputedStyle(this.#host.element).backgroundColor || '#1e1e1e' },
     });
-    const fit = new this.#xterm.FitAddon();
+    const fit = new xterm.FitAddon();
     term.loadAddon(fit);
     const styles = openTerminal(term, box, area, this.#host.root);
     term.onData((data) => this.#session?.write(id, data));
