@@ -9,7 +9,7 @@
 //                       page uses them
 //   bridge.js           a second entry: enableParentBridge, for pages shown in an iframe
 // The server sends hashed names with a one-year immutable Cache-Control and the entry with no-cache.
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
@@ -31,6 +31,15 @@ function chunkOf(id) {
   return CHUNKS.find(([, pattern]) => pattern.test(id))?.[0];
 }
 
+/** Hands rollup the map tsc wrote beside each of our modules, so the CDN maps lead to the TypeScript. */
+const tscSourceMaps = {
+  name: 'tsc-source-maps',
+  load(id) {
+    if (!/packages\/(widget|sdk)\/dist\/.*\.js$/.test(id) || !existsSync(`${id}.map`)) return null;
+    return { code: readFileSync(id, 'utf8'), map: readFileSync(`${id}.map`, 'utf8') };
+  },
+};
+
 export default {
   input: { 'ix-playground': 'packages/widget/dist/cdn.js', bridge: 'packages/widget/dist/bridge.js' },
   output: {
@@ -42,6 +51,7 @@ export default {
     manualChunks: chunkOf,
   },
   plugins: [
+    tscSourceMaps,
     nodeResolve({ browser: true }),
     terser({ module: true, ecma: 2020, compress: { passes: 2 }, format: { comments: false } }),
   ],

@@ -39,9 +39,12 @@ test('each tarball ships its README, LICENSE, types, sources and (widget) custom
   const pkg = JSON.parse(readFileSync(path.join(root, 'packages/widget/package.json'), 'utf8'));
   assert.equal(pkg.customElements, 'dist/custom-elements.json');
   assert.equal(pkg.dependencies['@ix-playground/sdk'], `^${version('@ix-playground/sdk')}`);
-  // A source map from the tarball carries its sources.
+  // Source maps carry their sources, and the CDN build's lead to the TypeScript.
   const map = JSON.parse(readFileSync(path.join(root, 'packages/widget/dist/playground.js.map'), 'utf8'));
   assert.equal(map.sourcesContent?.length, map.sources.length);
+  const cdnMap = JSON.parse(readFileSync(path.join(root, 'packages/widget/dist/cdn/ix-playground.js.map'), 'utf8'));
+  assert.deepEqual(cdnMap.sources, ['../../src/cdn.ts']);
+  assert.ok(cdnMap.sourcesContent[0].includes("defineElement('ix-playground', IxPlayground)"));
 });
 
 test('installed alone from the tarballs, the packages type-check under strict, build with vite and boot a shell', { timeout: 240_000 }, async (t) => {

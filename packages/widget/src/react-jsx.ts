@@ -27,6 +27,8 @@ export interface IxPlaygroundProps extends DetailedHTMLProps<HTMLAttributes<IxPl
   protocol?: 'ix' | 'ttyd';
   /** When to start: `visible` (default), `click` or `eager`. */
   connect?: ConnectMode;
+  /** A signed session token from your site's backend, for servers that require one. */
+  token?: string;
 }
 
 /** Props of `<ix-tasks>` in JSX. */
