@@ -14,6 +14,7 @@ before(async () => {
   const gap = '<div style="height:3000px"></div>';
   const playgrounds = Array.from({ length: 10 }, (_, i) => `${gap}<ix-playground id="p${i}" server="${server.url}" playground="hello"></ix-playground>`).join('\n');
   pages = await startPageServer({
+    '/click.html': `<!doctype html><html><head><script type="module" src="${server.url}/widget/ix-playground.js"></script></head><body><ix-playground server="${server.url}" playground="hello" connect="click"></ix-playground></body></html>`,
     '/long.html': `<!doctype html><html><head><script type="module" src="${server.url}/widget/ix-playground.js"></script></head><body><h1>A long article</h1>${playgrounds}</body></html>`,
   }, pagesPort);
   browser = await launchBrowser();
@@ -64,5 +65,21 @@ test('ten playgrounds below the fold load no terminal code and open no socket un
   assert.deepEqual(widget().filter((f) => f.endsWith('.js')).sort(), booted);
   const total = booted.reduce((sum, f) => sum + gzipSize(f), 0);
   assert.ok(total <= BUDGETS[1].max, `${total} bytes gzip`);
+  await page.close();
+});
+
+test('a connect="click" playground in view loads no terminal code until its Start button is clicked', async () => {
+  const page = await browser.newPage();
+  const fetched = [];
+  page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+  await page.goto(`${pages.url}/click.html`, { waitUntil: 'networkidle0' });
+  await new Promise((r) => setTimeout(r, 300));
+  const heavy = () => fetched.filter((p) => /\/widget\/(terminal|xterm)\./.test(p));
+  assert.deepEqual(heavy(), []);
+  assert.equal(await page.evaluate(() => document.querySelector('ix-playground').status), 'idle');
+
+  await page.evaluate(() => document.querySelector('ix-playground').shadowRoot.querySelector('.overlay button').click());
+  await page.waitForFunction(() => document.querySelector('ix-playground').status === 'ready', { timeout: 15_000 });
+  assert.equal(heavy().length, 2);
   await page.close();
 });

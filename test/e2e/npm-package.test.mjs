@@ -38,6 +38,15 @@ test('each tarball ships its README, LICENSE, types, sources and (widget) custom
   for (const want of ['dist/custom-elements.json', 'dist/cdn/ix-playground.js', 'dist/react.js', 'dist/react-jsx.d.ts', 'src/generated/xterm-css.ts']) assert.ok(widget.includes(want), `widget lacks ${want}`);
   const pkg = JSON.parse(readFileSync(path.join(root, 'packages/widget/package.json'), 'utf8'));
   assert.equal(pkg.customElements, 'dist/custom-elements.json');
+  // The manifest is generated from the JSDoc: tags, attributes, events, parts.
+  const manifest = JSON.parse(readFileSync(path.join(root, 'packages/widget', pkg.customElements), 'utf8'));
+  const elements = manifest.modules.flatMap((m) => m.declarations ?? []).filter((d) => d.customElement);
+  assert.deepEqual(elements.map((e) => e.tagName).sort(), ['ix-playground', 'ix-run', 'ix-tasks']);
+  const playground = elements.find((e) => e.tagName === 'ix-playground');
+  assert.deepEqual(playground.events.map((e) => e.name), ['ix-status', 'ix-task', 'ix-progress', 'ix-complete', 'ix-error']);
+  for (const attr of ['server', 'playground', 'protocol', 'connect']) assert.ok(playground.attributes.some((a) => a.name === attr), `attribute ${attr}`);
+  assert.ok(playground.cssParts.some((p) => p.name === 'terminal'));
+  assert.ok(!playground.members.some((m) => m.name.startsWith('#')), 'no private members');
   assert.equal(pkg.dependencies['@ix-playground/sdk'], `^${version('@ix-playground/sdk')}`);
   // Source maps carry their sources, and the CDN build's lead to the TypeScript.
   const map = JSON.parse(readFileSync(path.join(root, 'packages/widget/dist/playground.js.map'), 'utf8'));
