@@ -2,6 +2,7 @@
 // and Debian's Chromium driven by puppeteer-core.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -120,7 +121,6 @@ export async function typeCommand(page, text, selector = 'ix-playground') {
  * server): `pages` maps a URL path to HTML. Answers 404 for anything else.
  */
 export async function startPageServer(pages, port = 0) {
-  const { createServer } = await import('node:http');
   const server = createServer((req, res) => {
     const html = pages[new URL(req.url ?? '/', 'http://x').pathname];
     res.writeHead(html === undefined ? 404 : 200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
