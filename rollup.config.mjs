@@ -1,16 +1,58 @@
-// TypeScript (tsc -b) emits each package's ESM modules and .d.ts files into dist/; rollup then
-// bundles the widget, lit, xterm.js and the SDK into one self-contained file for a
-// <script type="module"> tag: packages/widget/dist/cdn/ix-playground.js.
+// The CDN build (tsc -b has emitted each package's ES modules into dist/ first): a small eager
+// entry, packages/widget/dist/cdn/ix-playground.js, plus content-hashed chunks beside it that
+// the browser fetches relative to the entry's URL when they are needed:
+//   core.[hash].js      lit and <ix-playground> (the entry only re-exports it, so a page that
+//                       loads the entry under another URL, e.g. with ?v=2, still shares one copy)
+//   terminal.[hash].js  the terminal controller and the SDK session, when a playground boots
+//   xterm.[hash].js     xterm.js, its fit addon and its CSS, at the same moment, in parallel
+//   tasks, run          <ix-tasks> and <ix-run> (and find-playground, which both use), when the
+//                       page uses them
+//   bridge.js           a second entry: enableParentBridge, for pages shown in an iframe
+// The server sends hashed names with a one-year immutable Cache-Control and the entry with no-cache.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
+const OUT = 'packages/widget/dist/cdn';
+rmSync(OUT, { recursive: true, force: true }); // chunks of earlier builds have other hashes
+
+const CHUNKS = [
+  ['xterm', /node_modules\/@xterm\/|widget\/dist\/generated\/xterm-css\.js$/],
+  ['terminal', /widget\/dist\/(terminal-controller|ticket-store|xterm-open)\.js$|sdk\/dist\/(?!errors\.js)|node_modules\/(valibot|nanoevents)\//],
+  ['tasks', /widget\/dist\/(tasks|tasks\.styles|markdown)\.js$|node_modules\/lit-html\/directives?\b/],
+  ['run', /widget\/dist\/(run|run\.styles)\.js$/],
+  ['find-playground', /widget\/dist\/find-playground\.js$/],
+  ['core', /node_modules\/(lit|lit-html|lit-element|@lit\/reactive-element)\/|widget\/dist\/|sdk\/dist\/errors\.js$/],
+];
+
+/** The chunk of a module: the first of CHUNKS whose pattern matches its path. */
+function chunkOf(id) {
+  if (/\/widget\/dist\/(cdn|bridge)\.js$/.test(id)) return undefined; // the entries themselves
+  return CHUNKS.find(([, pattern]) => pattern.test(id))?.[0];
+}
+
+/** Hands rollup the map tsc wrote beside each of our modules, so the CDN maps lead to the TypeScript. */
+const tscSourceMaps = {
+  name: 'tsc-source-maps',
+  load(id) {
+    if (!/packages\/(widget|sdk)\/dist\/.*\.js$/.test(id) || !existsSync(`${id}.map`)) return null;
+    return { code: readFileSync(id, 'utf8'), map: readFileSync(`${id}.map`, 'utf8') };
+  },
+};
+
 export default {
-  input: 'packages/widget/dist/cdn.js',
+  input: { 'ix-playground': 'packages/widget/dist/cdn.js', bridge: 'packages/widget/dist/bridge.js' },
   output: {
-    file: 'packages/widget/dist/cdn/ix-playground.js',
+    dir: OUT,
     format: 'es',
     sourcemap: true,
-    inlineDynamicImports: true,
+    entryFileNames: '[name].js',
+    chunkFileNames: '[name].[hash].js',
+    manualChunks: chunkOf,
   },
-  plugins: [nodeResolve({ browser: true }), terser({ format: { comments: false } })],
+  plugins: [
+    tscSourceMaps,
+    nodeResolve({ browser: true }),
+    terser({ module: true, ecma: 2020, compress: { passes: 2 }, format: { comments: false } }),
+  ],
 };

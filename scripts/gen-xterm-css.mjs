@@ -1,5 +1,6 @@
-// Turns @xterm/xterm's stylesheet into a module the widget adopts into its shadow root, so the
-// one-file bundle needs no separate CSS request. Output is generated, not committed.
+// Turns @xterm/xterm's stylesheet into a module that lands in the lazy xterm chunk; the terminal
+// controller adopts it into each playground's shadow root as a constructable stylesheet (no extra
+// request, and allowed by a strict style-src). Output is generated, not committed.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';

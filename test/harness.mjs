@@ -2,6 +2,7 @@
 // and Debian's Chromium driven by puppeteer-core.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -113,4 +114,21 @@ export async function typeCommand(page, text, selector = 'ix-playground') {
   await page.evaluate((sel) => document.querySelector(sel).focus(), selector);
   await page.keyboard.type(text);
   await page.keyboard.press('Enter');
+}
+
+/**
+ * A tiny static web server on its own port (so its pages are another origin than the playground
+ * server): `pages` maps a URL path to HTML. Answers 404 for anything else.
+ */
+export async function startPageServer(pages, port = 0) {
+  const server = createServer((req, res) => {
+    const html = pages[new URL(req.url ?? '/', 'http://x').pathname];
+    res.writeHead(html === undefined ? 404 : 200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(html ?? 'not found');
+  });
+  await new Promise((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
 }

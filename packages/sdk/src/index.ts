@@ -28,4 +28,4 @@ export {
   type TaskState,
   type TerminalInfo,
 } from './protocol.js';
-export type { WebSocketConstructor, WebSocketLike } from './websocket.js';
+export type { EventHandler, WebSocketConstructor, WebSocketLike } from './websocket.js';

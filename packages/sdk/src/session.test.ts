@@ -138,6 +138,23 @@ describe('Session', () => {
     assert.deepEqual(statuses, ['connecting', 'ready', 'reconnecting', 'ready']);
   });
 
+  test('output that arrives before anyone listens waits, unacknowledged, for the first listener', async () => {
+    const fake = fakeWebSocket();
+    const session = new Session({ url: 'ws://test/api/ws', id: 's1', token: 't1', WebSocket: fake.WebSocket });
+    sessions.push(session);
+    const opened = session.open();
+    fake.last().accept();
+    fake.last().message(welcome('s1'));
+    fake.last().output(0, 0, 'prompt$ '); // in the same tick as the welcome, as a real server sends it
+    await opened;
+    assert.deepEqual(fake.last().sentOf('ack'), [], 'nothing is acknowledged before it is delivered');
+    const seen: string[] = [];
+    session.on('output', ({ offset, data }) => seen.push(`${offset}:${new TextDecoder().decode(data)}`));
+    await tick();
+    fake.last().output(0, 8, 'ls');
+    assert.deepEqual(seen, ['0:prompt$ ', '8:ls']);
+  });
+
   test('output that skips bytes is a protocol error, never shown', async () => {
     const { session, fake, errors, text } = setup();
     const opened = session.open();

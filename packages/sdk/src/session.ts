@@ -122,6 +122,8 @@ export class Session {
   #tasks: TaskInfo[] = [];
   #playground = { name: '', title: '' };
   #grantedMode: AttachMode | undefined;
+  /** Output and snapshots that came before anyone listened to output, in order. */
+  #early: (OutputEvent | { terminal: number; offset: number; data: string })[] = [];
   /** True once the session has been ready on some connection (only then are drops retried). */
   #wasUp = false;
 
@@ -161,7 +163,23 @@ export class Session {
 
   /** Subscribes to an event; returns a function that unsubscribes. */
   on<E extends keyof SessionEvents>(event: E, callback: SessionEvents[E]): Unsubscribe {
-    return this.#emitter.on(event, callback);
+    const unsubscribe = this.#emitter.on(event, callback);
+    // Output that came before anyone listened (right after open() resolved, say) is not lost.
+    if (event === 'output' && this.#early.length) queueMicrotask(() => this.#flushEarly());
+    return unsubscribe;
+  }
+
+  /** Whether anyone listens to output; until then, output and snapshots wait in order. */
+  #listening(): boolean {
+    return (this.#emitter.events.output?.length ?? 0) > 0;
+  }
+
+  #flushEarly(): void {
+    if (!this.#listening()) return;
+    for (const event of this.#early.splice(0)) {
+      if ('data' in event && typeof event.data !== 'string') this.#deliverOutput(event as OutputEvent);
+      else this.#emitter.emit('snapshot', event as { terminal: number; offset: number; data: string });
+    }
   }
 
   /**
@@ -302,9 +320,15 @@ export class Session {
   #handleOutput(frame: OutputFrame): void {
     const fresh = this.#acks.accept(frame);
     if (!fresh) return;
-    const end = fresh.offset + fresh.data.byteLength;
-    this.#emitter.emit('output', { terminal: fresh.terminal, offset: fresh.offset, data: fresh.data });
-    if (!this.#options.manualAck) this.ack(fresh.terminal, end);
+    const event = { terminal: fresh.terminal, offset: fresh.offset, data: fresh.data };
+    // Nobody listens yet: keep it, unacknowledged (the server's flow control bounds how much).
+    if (!this.#listening()) this.#early.push(event);
+    else this.#deliverOutput(event);
+  }
+
+  #deliverOutput(event: OutputEvent): void {
+    this.#emitter.emit('output', event);
+    if (!this.#options.manualAck) this.ack(event.terminal, event.offset + event.data.byteLength);
   }
 
   #handle(message: ServerMessage): void {
@@ -330,7 +354,8 @@ export class Session {
         break;
       case 'snapshot':
         this.#acks.snapshot(message.terminal, message.offset);
-        this.#emitter.emit('snapshot', { terminal: message.terminal, offset: message.offset, data: message.data });
+        if (this.#early.length || !this.#listening()) this.#early.push({ terminal: message.terminal, offset: message.offset, data: message.data });
+        else this.#emitter.emit('snapshot', { terminal: message.terminal, offset: message.offset, data: message.data });
         break;
       case 'exit':
         this.#emitter.emit('exit', { terminal: message.terminal, code: message.code });

@@ -2,12 +2,14 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { ServerConfig } from './config.js';
+import { widgetFileHeaders } from './cdn-headers.js';
 import { ProxyTrust } from './client-address.js';
+import type { ServerConfig } from './config.js';
 import { ConnectionCounter } from './connection-counter.js';
 import { createDriver } from './drivers.js';
 import { ErrorCode, PlaygroundError } from './errors.js';
 import { Gateway } from './gateway.js';
+import { HeaderRules } from './header-rules.js';
 import { HttpApi, sendError, sendJson } from './http-api.js';
 import { loadManifests } from './manifest.js';
 import { ManifestWatcher } from './manifest-watcher.js';
@@ -35,7 +37,7 @@ export interface PlaygroundServer {
   close(): Promise<void>;
 }
 
-/** Where the self-contained widget bundle is, to serve it at /widget/. */
+/** Where the widget's CDN build (entry and lazy chunks) is, to serve it at /widget/. */
 function widgetDir(): string | undefined {
   try {
     const pkg = createRequire(import.meta.url).resolve('@ix-playground/widget/package.json');
@@ -65,6 +67,7 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   });
   const connections = new ConnectionCounter(config.maxConnections ?? 0, config.maxConnectionsPerClient ?? 64);
   const widget = widgetDir();
+  const pageHeaders = config.staticDir ? new HeaderRules(config.staticDir) : undefined;
 
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -72,8 +75,8 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
       if (pathname === '/healthz') return sendJson(res, 200, { ok: true, sessions: sessions.size, sandbox: driver.name });
       if (await api.handle(req, res, pathname)) return;
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new PlaygroundError(ErrorCode.MethodNotAllowed, `${req.method} is not allowed on ${pathname}`));
-      if (widget && pathname.startsWith('/widget/') && (await serveStatic(widget, pathname.slice('/widget'.length), res))) return;
-      if (config.staticDir && (await serveStatic(config.staticDir, pathname, res))) return;
+      if (widget && pathname.startsWith('/widget/') && (await serveStatic(req, res, widget, pathname.slice('/widget'.length), { headers: widgetFileHeaders }))) return;
+      if (config.staticDir && (await serveStatic(req, res, config.staticDir, pathname, { headers: () => pageHeaders?.headersFor(pathname) }))) return;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('not found');
     })().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { ErrorCode, PlaygroundError } from '@ix-playground/sdk';
+import { ErrorCode, PlaygroundError } from '@ix-playground/sdk/errors';
 import type { IxPlayground } from './playground.js';
 
 /** The DOM events the bridge forwards to the parent page. */

@@ -79,12 +79,19 @@ export class IxErrorEvent extends CustomEvent<ErrorDetail> {
   }
 }
 
+/** Every `ix-*` event and its class: what `addEventListener('ix-…', e => …)` hands you. */
+export interface IxEventMap {
+  'ix-status': IxStatusEvent;
+  'ix-task': IxTaskEvent;
+  'ix-progress': IxProgressEvent;
+  'ix-complete': IxCompleteEvent;
+  'ix-error': IxErrorEvent;
+}
+
+// The events bubble and are composed, so listeners on any element, the document or the window
+// hear them: all three maps know their types.
 declare global {
-  interface HTMLElementEventMap {
-    'ix-status': IxStatusEvent;
-    'ix-task': IxTaskEvent;
-    'ix-progress': IxProgressEvent;
-    'ix-complete': IxCompleteEvent;
-    'ix-error': IxErrorEvent;
-  }
+  interface HTMLElementEventMap extends IxEventMap {}
+  interface DocumentEventMap extends IxEventMap {}
+  interface WindowEventMap extends IxEventMap {}
 }

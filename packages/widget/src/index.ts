@@ -1,29 +1,9 @@
 /**
- * @ix-playground/widget: the `<ix-playground>`, `<ix-tasks>` and `<ix-run>` elements. Import
- * `@ix-playground/widget/define` to register the tags, or this module for the classes alone.
+ * `@ix-playground/widget`: importing it registers `<ix-playground>`, `<ix-tasks>` and `<ix-run>`.
+ * xterm.js and the terminal code stay out of the initial bundle: they are dynamic imports, loaded
+ * when a playground boots. For the classes without registering the tags, import
+ * `@ix-playground/widget/elements`.
  * @packageDocumentation
  */
-export { IxPlayground, type ConnectMode, type PlaygroundStatus } from './playground.js';
-export { IxTasks } from './tasks.js';
-export { IxRun } from './run.js';
-export {
-  enableParentBridge,
-  BRIDGED_EVENTS,
-  type BridgedEventType,
-  type BridgeMessage,
-  type BridgeRunMessage,
-  type ParentBridge,
-  type ParentBridgeOptions,
-} from './bridge.js';
-export {
-  IxStatusEvent,
-  IxTaskEvent,
-  IxProgressEvent,
-  IxCompleteEvent,
-  IxErrorEvent,
-  type StatusDetail,
-  type TaskDetail,
-  type ProgressDetail,
-  type CompleteDetail,
-  type ErrorDetail,
-} from './events.js';
+export { defineElements } from './define.js';
+export * from './elements.js';

@@ -1,9 +1,10 @@
-import { css, unsafeCSS } from 'lit';
-import { xtermCss } from './generated/xterm-css.js';
+import { css } from 'lit';
 
-/** Styles of `<ix-playground>`; xterm's own stylesheet is adopted into the shadow root. */
+/**
+ * Styles of `<ix-playground>`. xterm's own stylesheet is not here: the terminal controller adopts
+ * it when xterm.js loads, so the eager bundle stays small.
+ */
 export const playgroundStyles = [
-  unsafeCSS(xtermCss),
   css`
     :host {
       display: flex;
@@ -28,6 +29,18 @@ export const playgroundStyles = [
     }
     .screen[hidden] {
       display: none;
+    }
+    .placeholder {
+      font: 14px/1.2 ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace;
+      opacity: 0.6;
+    }
+    .placeholder .cursor {
+      display: inline-block;
+      width: 0.6em;
+      height: 1.1em;
+      margin-left: 0.6em;
+      vertical-align: text-bottom;
+      background: currentColor;
     }
     .notice {
       position: absolute;

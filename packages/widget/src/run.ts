@@ -9,6 +9,7 @@ const FEEDBACK_MS = 4000;
  * A command snippet with a Run button that types it into an `<ix-playground>` and presses Enter,
  * and a Copy button.
  *
+ * @tag ix-run
  * @summary `<ix-run for="lab">ls -l</ix-run>`: click to run `ls -l` in `<ix-playground id="lab">`.
  *
  * @slot - The command, as text. Common indentation is removed; several lines run one after another.
@@ -113,4 +114,10 @@ export function dedent(text: string): string {
   while (lines.length && !lines[lines.length - 1]) lines.pop();
   const indent = Math.min(...lines.filter(Boolean).map((l) => /^\s*/.exec(l)![0].length));
   return lines.map((l) => l.slice(Number.isFinite(indent) ? indent : 0)).join('\n');
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ix-run': IxRun;
+  }
 }

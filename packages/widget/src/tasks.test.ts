@@ -165,6 +165,8 @@ describe('<ix-tasks>', () => {
       expect(shadow(list).querySelector('[role="status"]')!.textContent).to.equal('All 4 tasks done.');
       const bar = shadow(list).querySelector('[role="progressbar"]')!;
       expect([bar.getAttribute('aria-valuenow'), bar.getAttribute('aria-valuemax')]).to.deep.equal(['4', '4']);
+      const fill = bar.querySelector<HTMLElement>('.bar')!;
+      expect(fill.style.width).to.equal('100%');
 
       const done = tasks.filter((t) => t.state === 'done');
       expect(done.map((t) => t.id)).to.deep.equal(['create-notes', 'make-executable', 'private-notes', 'run-script']);

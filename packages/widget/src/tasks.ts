@@ -1,5 +1,4 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { styleMap } from 'lit/directives/style-map.js';
 import type { NoticeLevel, Session, TaskInfo, TaskState } from '@ix-playground/sdk';
 import type { IxStatusEvent } from './events.js';
 import { findPlayground } from './find-playground.js';
@@ -26,6 +25,7 @@ const LABEL: Record<TaskState, string> = { blocked: 'Locked', pending: 'To do', 
  * The checklist of an `<ix-playground>`: tasks with their states, a progress bar, hints and a
  * "Check now" button. The tasks come from the playground's session and tick as the learner works.
  *
+ * @tag ix-tasks
  * @summary `<ix-tasks for="lab">` beside `<ix-playground id="lab" playground="…">`.
  *
  * @csspart header - Title and the "Check now" button.
@@ -107,6 +107,14 @@ export class IxTasks extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('for') && this.isConnected) this.#bind();
+  }
+
+  protected override updated(): void {
+    // Through CSSOM, not a style attribute: a strict Content-Security-Policy (style-src without
+    // 'unsafe-inline') blocks style attributes, and lit's styleMap writes one on first render.
+    const bar = this.renderRoot.querySelector<HTMLElement>('.bar');
+    const done = this.#tasks.filter((t) => t.state === 'done').length;
+    if (bar) bar.style.width = `${(100 * done) / Math.max(this.#tasks.length, 1)}%`;
   }
 
   #bind(): void {
@@ -203,7 +211,7 @@ export class IxTasks extends LitElement {
             aria-valuenow=${done}
             aria-valuetext=${summary}
           >
-            <div class="bar" part="progress-bar" style=${styleMap({ width: `${(100 * done) / total}%` })}></div>
+            <div class="bar" part="progress-bar"></div>
           </div>`
         : nothing}
       <p class="summary" part="summary" role="status" aria-live="polite">${summary}</p>
@@ -259,5 +267,11 @@ export class IxTasks extends LitElement {
           : nothing}
       </div>
     </li>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ix-tasks': IxTasks;
   }
 }
