@@ -70,6 +70,14 @@ test('examples/csp.html is served with a strict policy and its terminal renders 
   await waitForScreen(page, /learner@hello:~\$ $/m);
   await typeCommand(page, 'echo iiiiiiiiii WWWWWWWWWW');
   await waitForScreen(page, /^iiiiiiiiii WWWWWWWWWW$/m);
+  // The buffer has the line; the DOM renderer draws it on a later frame (late on a loaded machine).
+  await page.waitForFunction(
+    () => {
+      const spans = [...document.querySelector('ix-playground').shadowRoot.querySelectorAll('.xterm-rows span')];
+      return ['iiiiiiiiii', 'WWWWWWWWWW'].every((text) => spans.some((node) => node.textContent.includes(text)));
+    },
+    { timeout: 15_000 },
+  );
 
   // The monospace font applies (xterm's font rule reached the rows), and every letter takes one
   // cell: ten i's are exactly as wide as ten W's, both ten cells.
