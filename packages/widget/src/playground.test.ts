@@ -70,6 +70,30 @@ describe('<ix-playground>', () => {
     expect(await sessionCount()).to.equal(before + 1);
   });
 
+  it('moved in the page before it booted, it still boots when it comes into view', async () => {
+    const el = mount({ server: serverUrl, playground: 'hello' }, { below: 4000 });
+    await el.updateComplete;
+    const box = document.createElement('section');
+    document.body.prepend(box);
+    mounted.push(box);
+    box.append(el); // moved: disconnected and connected again, now at the top of the page
+    await until(() => el.status === 'ready', 'the moved element to boot');
+  });
+
+  it('taken out while connecting and put back, it comes back to life without an error', async () => {
+    const errors: string[] = [];
+    const el = mount({ server: serverUrl, playground: 'hello', connect: 'eager' });
+    el.addEventListener('ix-error', (e) => errors.push((e as IxErrorEvent).detail.code));
+    await until(() => el.status === 'connecting', 'connecting');
+    el.remove();
+    await new Promise((r) => setTimeout(r, 200));
+    document.body.append(el);
+    await until(() => el.status === 'ready', 'the element to boot again');
+    expect(errors).to.deep.equal([]);
+    el.run('echo back-$((40+2))');
+    await until(() => /^back-42$/m.test(bufferText(el)), 'the shell to answer');
+  });
+
   it('renders shell output in the terminal', async () => {
     const el = mount({ server: serverUrl, playground: 'hello', connect: 'eager' });
     await until(() => el.status === 'ready', 'ready');

@@ -238,6 +238,8 @@ export class IxPlayground extends LitElement {
       if (this.isConnected) this.#ready();
     } catch (error) {
       this.#controller?.dispose();
+      // Taken out of the page while starting: nothing went wrong, it starts again if it comes back.
+      if (!this.isConnected || (error instanceof PlaygroundError && error.code === ErrorCode.Cancelled)) return;
       this.#error(error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Internal, String(error)), false);
     } finally {
       this.#booting = false;

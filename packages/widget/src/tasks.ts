@@ -1,5 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type { NoticeLevel, Session, TaskInfo, TaskState } from '@ix-playground/sdk';
+import { DisposableStore } from '@ix-playground/sdk/disposable';
 import type { IxStatusEvent } from './events.js';
 import { findPlayground } from './find-playground.js';
 import { renderMarkdown } from './markdown.js';
@@ -63,7 +64,8 @@ export class IxTasks extends LitElement {
   #playground: IxPlayground | undefined;
   #problem = '';
   #session: Session | undefined;
-  #unsubscribe: (() => void)[] = [];
+  /** Subscriptions to the current session. */
+  #held = new DisposableStore();
   #tasks: readonly TaskInfo[] = [];
   #notices: Notice[] = [];
   #noticeKey = 0;
@@ -137,7 +139,7 @@ export class IxTasks extends LitElement {
 
   #useSession(session: Session | undefined): void {
     if (session === this.#session) return;
-    for (const u of this.#unsubscribe.splice(0)) u();
+    this.#held.clear();
     this.#session = session;
     this.#notices = [];
     if (!session) {
@@ -146,7 +148,7 @@ export class IxTasks extends LitElement {
       return;
     }
     this.#tasks = session.tasks;
-    this.#unsubscribe.push(
+    this.#held.add(
       session.on('tasks', () => this.#changed()),
       session.on('task', () => this.#changed()),
       session.on('notice', (notice) => {

@@ -12,6 +12,7 @@ import {
   type SessionStatus,
   type SessionTicket,
 } from '@ix-playground/sdk';
+import { DisposableStore } from '@ix-playground/sdk/disposable';
 import { IxCompleteEvent, IxProgressEvent, IxTaskEvent } from './events.js';
 import { TicketStore } from './ticket-store.js';
 import { adoptStylesheet, openTerminal } from './xterm-open.js';
@@ -74,7 +75,8 @@ export class TerminalController {
   #active = 0;
   #session: Session | undefined;
   #resize: ResizeObserver | undefined;
-  #unsubscribe: (() => void)[] = [];
+  /** Subscriptions to the current session. */
+  #held = new DisposableStore();
   #completed = false;
   #store: TicketStore | undefined;
 
@@ -157,7 +159,7 @@ export class TerminalController {
 
   /** Closes the session and removes every terminal; nothing is left running. */
   dispose(): void {
-    for (const u of this.#unsubscribe.splice(0)) u();
+    this.#held.clear();
     this.#session?.close();
     this.#session = undefined;
     this.#resize?.disconnect();
@@ -217,7 +219,7 @@ export class TerminalController {
     const session = new Session({ url, id: ticket.id, token: ticket.token, manualAck: true });
     this.#session = session;
     this.#completed = false;
-    this.#unsubscribe.push(
+    this.#held.add(
       session.on('output', ({ terminal, offset, data }) => {
         this.#tab(terminal).term.write(data, () => session.ack(terminal, offset + data.byteLength));
       }),
