@@ -50,9 +50,5 @@ export default {
     chunkFileNames: '[name].[hash].js',
     manualChunks: chunkOf,
   },
-  plugins: [
-    tscSourceMaps,
-    nodeResolve({ browser: true }),
-    terser({ module: true, ecma: 2020, compress: { passes: 2 }, format: { comments: false } }),
-  ],
+  plugins: [tscSourceMaps, nodeResolve({ browser: true }), terser({ module: true, ecma: 2020, compress: { passes: 2 }, format: { comments: false } })],
 };

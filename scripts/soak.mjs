@@ -74,7 +74,14 @@ function readdirSafe(dir) {
 const port = await freePort();
 const server = spawn(process.execPath, [path.join(root, 'packages/server/dist/main.js')], {
   cwd: root,
-  env: { ...process.env, PORT: String(port), IX_WATCH: '0', IX_MAX_SESSIONS: String(sessions + 8), IX_MAX_SESSIONS_PER_CLIENT: String(sessions + 8), IX_GRACE: '2m' },
+  env: {
+    ...process.env,
+    PORT: String(port),
+    IX_WATCH: '0',
+    IX_MAX_SESSIONS: String(sessions + 8),
+    IX_MAX_SESSIONS_PER_CLIENT: String(sessions + 8),
+    IX_GRACE: '2m',
+  },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const stop = () => server.kill('SIGTERM');
@@ -94,7 +101,12 @@ process.on('unhandledRejection', (error) => {
 });
 for (let i = 0; ; i++) {
   if (i > 150) throw new Error('the server did not start');
-  if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok).catch(() => false)) break;
+  if (
+    await fetch(`http://127.0.0.1:${port}/healthz`)
+      .then((r) => r.ok)
+      .catch(() => false)
+  )
+    break;
   await new Promise((r) => setTimeout(r, 100));
 }
 const proxy = await startTcpProxy(port);
@@ -103,7 +115,12 @@ const base = `http://127.0.0.1:${proxy.port}`;
 /** One client: checks that the numbers it sees go 1, 2, 3, … with none missing or repeated. */
 async function client(n) {
   const ticket = await createSession(base, 'hello');
-  const session = new Session({ url: `ws://127.0.0.1:${proxy.port}/api/ws`, ...ticket, WebSocket, reconnect: { attempts: 1000, baseDelayMs: 50, maxDelayMs: 1000 } });
+  const session = new Session({
+    url: `ws://127.0.0.1:${proxy.port}/api/ws`,
+    ...ticket,
+    WebSocket,
+    reconnect: { attempts: 1000, baseDelayMs: 50, maxDelayMs: 1000 },
+  });
   const state = { n, bytes: 0, lines: 0, expected: 1, lost: 0, errors: 0, buffer: '', started: false };
   session.on('output', ({ data }) => {
     state.bytes += data.byteLength;
@@ -121,7 +138,7 @@ async function client(n) {
   });
   session.on('error', () => state.errors++);
   await session.open();
-  session.write(0, "stty -echo; i=1; while :; do for j in $(seq 1 200); do echo L$i; i=$((i+1)); done; sleep 0.2; done\r");
+  session.write(0, 'stty -echo; i=1; while :; do for j in $(seq 1 200); do echo L$i; i=$((i+1)); done; sleep 0.2; done\r');
   return { session, state };
 }
 
@@ -149,7 +166,16 @@ await proxy.close();
 stop();
 console.log(
   JSON.stringify(
-    { sessions, minutes, drops: proxy.breaks, bytes, lostLines: lost, rssFirstMiB: samples[0]?.rssMiB, rssLastMiB: samples.at(-1)?.rssMiB, rssMaxMiB: Math.max(...samples.map((s) => s.rssMiB)) },
+    {
+      sessions,
+      minutes,
+      drops: proxy.breaks,
+      bytes,
+      lostLines: lost,
+      rssFirstMiB: samples[0]?.rssMiB,
+      rssLastMiB: samples.at(-1)?.rssMiB,
+      rssMaxMiB: Math.max(...samples.map((s) => s.rssMiB)),
+    },
     null,
     2,
   ),

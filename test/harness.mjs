@@ -14,7 +14,15 @@ const root = new URL('..', import.meta.url).pathname;
 export const chromePath = process.env.CHROME_PATH || '/usr/bin/chromium';
 
 /** The flags this machine needs: no sandbox as root, headless, no calls home. */
-export const chromeArgs = ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const chromeArgs = [
+  '--no-sandbox',
+  '--headless=new',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** A free TCP port on loopback. */
 export function freePort() {

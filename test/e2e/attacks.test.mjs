@@ -74,12 +74,16 @@ test('1100 bare upgrades and 1100 silent connections under a 256-descriptor limi
   try {
     await new Promise((r) => setTimeout(r, 1000));
     session.write(0, 'echo $((6*7))\r');
-    await waitFor(/[\r\n]42\r\n/, "42 during the flood");
+    await waitFor(/[\r\n]42\r\n/, '42 during the flood');
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200, 'the server answers other clients');
     assert.ok(server.alive(), server.log());
     assert.ok(upgrades.stats.upgraded <= 8, `${upgrades.stats.upgraded} unattached WebSockets were accepted from one address; the cap is 8`);
     // Sockets that never attach are destroyed at the attach deadline.
-    await poll(() => upgrades.stats.closed === 1100, 10_000, () => `every upgrade socket to be closed (${JSON.stringify(upgrades.stats)})`);
+    await poll(
+      () => upgrades.stats.closed === 1100,
+      10_000,
+      () => `every upgrade socket to be closed (${JSON.stringify(upgrades.stats)})`,
+    );
     t.diagnostic(`upgrade flood: ${JSON.stringify(upgrades.stats)}; silent connections closed by the server: ${silent.stats.closed}`);
   } finally {
     upgrades.end();

@@ -19,10 +19,17 @@ after(async () => {
 });
 
 const states = () =>
-  page.evaluate(() => Object.fromEntries([...document.querySelector('ix-tasks').shadowRoot.querySelectorAll('li.task')].map((li) => [li.dataset.task, li.dataset.state])));
+  page.evaluate(() =>
+    Object.fromEntries([...document.querySelector('ix-tasks').shadowRoot.querySelectorAll('li.task')].map((li) => [li.dataset.task, li.dataset.state])),
+  );
 
 const waitForState = (id, state) =>
-  page.waitForFunction((id, state) => document.querySelector('ix-tasks').shadowRoot.querySelector(`[data-task="${id}"]`)?.dataset.state === state, { timeout: 15_000 }, id, state);
+  page.waitForFunction(
+    (id, state) => document.querySelector('ix-tasks').shadowRoot.querySelector(`[data-task="${id}"]`)?.dataset.state === state,
+    { timeout: 15_000 },
+    id,
+    state,
+  );
 
 /** Clicks the Run button of the `<ix-run>` whose command is `command`. */
 async function clickRun(command) {

@@ -103,6 +103,9 @@ test('examples/csp.html is served with a strict policy and its terminal renders 
 
   const { violations } = await measure();
   assert.deepEqual(violations, []);
-  assert.deepEqual(consoleErrors.filter((e) => /Content Security Policy/i.test(e)), []);
+  assert.deepEqual(
+    consoleErrors.filter((e) => /Content Security Policy/i.test(e)),
+    [],
+  );
   assert.equal(await page.$eval('#violations', (el) => el.textContent), 'None.');
 });

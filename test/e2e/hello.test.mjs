@@ -18,7 +18,6 @@ after(async () => {
   await server?.stop();
 });
 
-
 test('the example page gives the reader a live sandboxed shell that ticks the task', async (t) => {
   const started = Date.now();
   await page.goto(`${server.url}/`, { waitUntil: 'load' });

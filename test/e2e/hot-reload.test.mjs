@@ -27,7 +27,6 @@ after(async () => {
 const taskTitles = (page) =>
   page.evaluate(() => [...document.querySelector('ix-tasks').shadowRoot.querySelectorAll('.task-title')].map((el) => el.textContent));
 
-
 test('saving a manifest updates the open page without restarting its shell; a bad save shows its error', async () => {
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 900 });

@@ -12,11 +12,16 @@ before(async () => {
   server = await startServerProcess({ IX_ORIGINS: `http://127.0.0.1:${pagesPort}` });
   // Ten playgrounds far below the fold, each 3000px from the next.
   const gap = '<div style="height:3000px"></div>';
-  const playgrounds = Array.from({ length: 10 }, (_, i) => `${gap}<ix-playground id="p${i}" server="${server.url}" playground="hello"></ix-playground>`).join('\n');
-  pages = await startPageServer({
-    '/click.html': `<!doctype html><html><head><script type="module" src="${server.url}/widget/ix-playground.js"></script></head><body><ix-playground server="${server.url}" playground="hello" connect="click"></ix-playground></body></html>`,
-    '/long.html': `<!doctype html><html><head><script type="module" src="${server.url}/widget/ix-playground.js"></script></head><body><h1>A long article</h1>${playgrounds}</body></html>`,
-  }, pagesPort);
+  const playgrounds = Array.from({ length: 10 }, (_, i) => `${gap}<ix-playground id="p${i}" server="${server.url}" playground="hello"></ix-playground>`).join(
+    '\n',
+  );
+  pages = await startPageServer(
+    {
+      '/click.html': `<!doctype html><html><head><script type="module" src="${server.url}/widget/ix-playground.js"></script></head><body><ix-playground server="${server.url}" playground="hello" connect="click"></ix-playground></body></html>`,
+      '/long.html': `<!doctype html><html><head><script type="module" src="${server.url}/widget/ix-playground.js"></script></head><body><h1>A long article</h1>${playgrounds}</body></html>`,
+    },
+    pagesPort,
+  );
   browser = await launchBrowser();
 });
 
@@ -62,7 +67,12 @@ test('ten playgrounds below the fold load no terminal code and open no socket un
 
   // What the page downloaded for a booted terminal is exactly the budgeted set, within budget.
   const booted = budgetFiles(BUDGETS[1]);
-  assert.deepEqual(widget().filter((f) => f.endsWith('.js')).sort(), booted);
+  assert.deepEqual(
+    widget()
+      .filter((f) => f.endsWith('.js'))
+      .sort(),
+    booted,
+  );
   const total = booted.reduce((sum, f) => sum + gzipSize(f), 0);
   assert.ok(total <= BUDGETS[1].max, `${total} bytes gzip`);
   await page.close();

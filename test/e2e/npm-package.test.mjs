@@ -31,11 +31,17 @@ after(() => {
 test('each tarball ships its README, LICENSE, types, sources and (widget) custom-elements.json and CDN build', () => {
   for (const name of ['@ix-playground/sdk', '@ix-playground/widget']) {
     const files = tarballs[name].files.map((f) => f.path);
-    for (const want of ['README.md', 'LICENSE', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'src/index.ts']) assert.ok(files.includes(want), `${name} lacks ${want}`);
-    assert.deepEqual(files.filter((f) => /\.test\./.test(f)), [], `${name} ships tests`);
+    for (const want of ['README.md', 'LICENSE', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'src/index.ts'])
+      assert.ok(files.includes(want), `${name} lacks ${want}`);
+    assert.deepEqual(
+      files.filter((f) => /\.test\./.test(f)),
+      [],
+      `${name} ships tests`,
+    );
   }
   const widget = tarballs['@ix-playground/widget'].files.map((f) => f.path);
-  for (const want of ['dist/custom-elements.json', 'dist/cdn/ix-playground.js', 'dist/react.js', 'dist/react-jsx.d.ts', 'src/generated/xterm-css.ts']) assert.ok(widget.includes(want), `widget lacks ${want}`);
+  for (const want of ['dist/custom-elements.json', 'dist/cdn/ix-playground.js', 'dist/react.js', 'dist/react-jsx.d.ts', 'src/generated/xterm-css.ts'])
+    assert.ok(widget.includes(want), `widget lacks ${want}`);
   const pkg = JSON.parse(readFileSync(path.join(root, 'packages/widget/package.json'), 'utf8'));
   assert.equal(pkg.customElements, 'dist/custom-elements.json');
   // The manifest is generated from the JSDoc: tags, attributes, events, parts.
@@ -43,8 +49,15 @@ test('each tarball ships its README, LICENSE, types, sources and (widget) custom
   const elements = manifest.modules.flatMap((m) => m.declarations ?? []).filter((d) => d.customElement);
   assert.deepEqual(elements.map((e) => e.tagName).sort(), ['ix-playground', 'ix-run', 'ix-tasks']);
   const playground = elements.find((e) => e.tagName === 'ix-playground');
-  assert.deepEqual(playground.events.map((e) => e.name), ['ix-status', 'ix-task', 'ix-progress', 'ix-complete', 'ix-error']);
-  for (const attr of ['server', 'playground', 'protocol', 'connect']) assert.ok(playground.attributes.some((a) => a.name === attr), `attribute ${attr}`);
+  assert.deepEqual(
+    playground.events.map((e) => e.name),
+    ['ix-status', 'ix-task', 'ix-progress', 'ix-complete', 'ix-error'],
+  );
+  for (const attr of ['server', 'playground', 'protocol', 'connect'])
+    assert.ok(
+      playground.attributes.some((a) => a.name === attr),
+      `attribute ${attr}`,
+    );
   assert.ok(playground.cssParts.some((p) => p.name === 'terminal'));
   assert.ok(!playground.members.some((m) => m.name.startsWith('#')), 'no private members');
   assert.equal(pkg.dependencies['@ix-playground/sdk'], `^${version('@ix-playground/sdk')}`);
@@ -155,7 +168,9 @@ export async function main(): Promise<void> {
   await run(tsc, ['-p', project], { cwd: project }).catch((error) => assert.fail(`tsc --strict failed:\n${error.stdout}${error.stderr}`));
 
   const vite = path.join(project, 'node_modules/.bin/vite');
-  await run(vite, ['build', '--logLevel', 'warn'], { cwd: project, timeout: 120_000 }).catch((error) => assert.fail(`vite build failed:\n${error.stdout}${error.stderr}`));
+  await run(vite, ['build', '--logLevel', 'warn'], { cwd: project, timeout: 120_000 }).catch((error) =>
+    assert.fail(`vite build failed:\n${error.stdout}${error.stderr}`),
+  );
   const assets = readdirSync(path.join(project, 'dist/assets')).filter((f) => f.endsWith('.js'));
   const withXterm = assets.filter((f) => readFileSync(path.join(project, 'dist/assets', f), 'utf8').includes('Terminal requires a parent element'));
   const entry = /src="\/assets\/([^"]+\.js)"/.exec(readFileSync(path.join(project, 'dist/index.html'), 'utf8'))[1];

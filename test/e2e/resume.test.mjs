@@ -22,7 +22,6 @@ async function openReady(page) {
   await waitForScreen(page, /learner@hello:~\$ $/m);
 }
 
-
 /** Resolves with the page's answer to a script call, or rejects if it takes longer than `ms`. */
 function answersWithin(page, ms) {
   return Promise.race([

@@ -37,7 +37,11 @@ describe('gatewayUrl', () => {
 
   test('a string that is not an absolute URL is refused with code bad-request', () => {
     for (const server of ['', 'localhost:8080/x y', '/api', 'play.example.com']) {
-      assert.throws(() => gatewayUrl(server), (error: unknown) => error instanceof PlaygroundError && error.code === 'bad-request', server);
+      assert.throws(
+        () => gatewayUrl(server),
+        (error: unknown) => error instanceof PlaygroundError && error.code === 'bad-request',
+        server,
+      );
     }
     assert.throws(() => gatewayUrl('not a url'), assertCode('bad-request', /absolute http\(s\) URL, got "not a url"/));
   });
@@ -63,24 +67,39 @@ describe('createSession', () => {
 
   test("the server's error code and message reach the caller", async () => {
     const body = JSON.stringify({ error: { code: 'playground-not-found', message: 'no playground named "nope"' } });
-    await assert.rejects(createSession('http://localhost:8080', 'nope', { fetch: fakeFetch(404, body) }), assertCode('playground-not-found', /no playground named "nope"/));
+    await assert.rejects(
+      createSession('http://localhost:8080', 'nope', { fetch: fakeFetch(404, body) }),
+      assertCode('playground-not-found', /no playground named "nope"/),
+    );
   });
 
   test('a server that cannot be reached is reported with code network', async () => {
     const failing = (async () => {
       throw new TypeError('fetch failed');
     }) as unknown as typeof fetch;
-    await assert.rejects(createSession('http://localhost:1', 'hello', { fetch: failing }), assertCode('network', /cannot reach the playground server at http:\/\/localhost:1/));
+    await assert.rejects(
+      createSession('http://localhost:1', 'hello', { fetch: failing }),
+      assertCode('network', /cannot reach the playground server at http:\/\/localhost:1/),
+    );
   });
 
   test('an answer that is not JSON, or lacks id and token, is reported with code protocol', async () => {
-    await assert.rejects(createSession('http://localhost:8080', 'hello', { fetch: fakeFetch(502, '<html>Bad gateway</html>') }), assertCode('protocol', /HTTP 502/));
-    await assert.rejects(createSession('http://localhost:8080', 'hello', { fetch: fakeFetch(201, '{"id":"abc"}') }), assertCode('protocol', /without a session id and token/));
+    await assert.rejects(
+      createSession('http://localhost:8080', 'hello', { fetch: fakeFetch(502, '<html>Bad gateway</html>') }),
+      assertCode('protocol', /HTTP 502/),
+    );
+    await assert.rejects(
+      createSession('http://localhost:8080', 'hello', { fetch: fakeFetch(201, '{"id":"abc"}') }),
+      assertCode('protocol', /without a session id and token/),
+    );
   });
 
   test('a non-http server URL is refused before anything is fetched', async () => {
     const seen: { url?: string } = {};
-    await assert.rejects(createSession('ws://localhost:8080', 'hello', { fetch: fakeFetch(201, '{"id":"a","token":"b"}', seen) }), assertCode('bad-request', /http\(s\)/));
+    await assert.rejects(
+      createSession('ws://localhost:8080', 'hello', { fetch: fakeFetch(201, '{"id":"a","token":"b"}', seen) }),
+      assertCode('bad-request', /http\(s\)/),
+    );
     assert.equal(seen.url, undefined);
   });
 });

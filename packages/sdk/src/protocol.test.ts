@@ -116,7 +116,16 @@ describe('binary frames', () => {
 describe('control messages', () => {
   test('every client message round-trips unchanged', () => {
     const messages: ClientMessage[] = [
-      { type: 'attach', session: 'abc123', token: 's3cret', mode: 'ro', resume: [{ terminal: 0, offset: 2 ** 32 + 9 }, { terminal: 2, offset: 0 }] },
+      {
+        type: 'attach',
+        session: 'abc123',
+        token: 's3cret',
+        mode: 'ro',
+        resume: [
+          { terminal: 0, offset: 2 ** 32 + 9 },
+          { terminal: 2, offset: 0 },
+        ],
+      },
       { type: 'attach', session: 'abc123', token: 's3cret' },
       { type: 'resize', terminal: 1, cols: MAX_COLS, rows: MAX_ROWS },
       { type: 'ack', terminal: 0, offset: Number.MAX_SAFE_INTEGER },
@@ -130,7 +139,16 @@ describe('control messages', () => {
   });
 
   test('every server message round-trips unchanged', () => {
-    const task = { id: 'make-file', title: 'Make a file', hint: 'Use touch', needs: ['a'], state: 'pending', message: 'not yet', exitCode: 1, durationMs: 12 } as const;
+    const task = {
+      id: 'make-file',
+      title: 'Make a file',
+      hint: 'Use touch',
+      needs: ['a'],
+      state: 'pending',
+      message: 'not yet',
+      exitCode: 1,
+      durationMs: 12,
+    } as const;
     const messages: ServerMessage[] = [
       {
         type: 'welcome',
@@ -139,7 +157,10 @@ describe('control messages', () => {
         mode: 'rw',
         playground: { name: 'hello', title: 'Hello, shell' },
         terminals: [{ id: 0, name: 'main', cols: 80, rows: 24 }],
-        tasks: [{ ...task, needs: [...task.needs] }, { id: 'b', title: 'B', needs: [], state: 'blocked', exitCode: null }],
+        tasks: [
+          { ...task, needs: [...task.needs] },
+          { id: 'b', title: 'B', needs: [], state: 'blocked', exitCode: null },
+        ],
       },
       { type: 'terminal', terminal: { id: 1, name: 'logs', cols: 100, rows: 30 } },
       { type: 'snapshot', terminal: 0, offset: 2 ** 32 + 1, data: '\u001b[2Jhello' },

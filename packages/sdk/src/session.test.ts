@@ -13,7 +13,14 @@ afterEach(() => {
 /** A session on fake sockets, recording its statuses and output. */
 function setup(options: Partial<SessionOptions> = {}) {
   const fake = fakeWebSocket();
-  const session = new Session({ url: 'ws://test/api/ws', id: 's1', token: 't1', WebSocket: fake.WebSocket, reconnect: { baseDelayMs: 1, maxDelayMs: 2, attempts: 3 }, ...options });
+  const session = new Session({
+    url: 'ws://test/api/ws',
+    id: 's1',
+    token: 't1',
+    WebSocket: fake.WebSocket,
+    reconnect: { baseDelayMs: 1, maxDelayMs: 2, attempts: 3 },
+    ...options,
+  });
   sessions.push(session);
   const statuses: SessionStatus[] = [];
   let text = '';
@@ -118,7 +125,14 @@ describe('Session', () => {
     session.on('reconnecting', ({ attempt }) => reconnecting.push(attempt));
     const opened = session.open();
     fake.last().accept();
-    fake.last().message(welcome('s1', { terminals: [{ id: 0, name: 'main', cols: 80, rows: 24 }, { id: 1, name: 'two', cols: 80, rows: 24 }] }));
+    fake.last().message(
+      welcome('s1', {
+        terminals: [
+          { id: 0, name: 'main', cols: 80, rows: 24 },
+          { id: 1, name: 'two', cols: 80, rows: 24 },
+        ],
+      }),
+    );
     await opened;
     fake.last().output(0, 0, 'abc');
     fake.last().output(1, 0, 'xy');

@@ -45,7 +45,10 @@ function hostProcesses(needle: string): number[] {
 async function sandboxProcesses(sandbox: Machine): Promise<string[]> {
   const result = await sandbox.exec('ps -eo args=', 5000);
   assert.equal(result.code, 0, result.output);
-  return result.output.split('\n').map((l) => l.trim()).filter(Boolean);
+  return result.output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 const driver = new BwrapDriver();
@@ -148,7 +151,10 @@ describe('bubblewrap sandbox', () => {
       assert.ok(existsSync('/root') && existsSync(thisFile) && existsSync(marker), 'the host has what the sandbox must not see');
       const sandbox = await create();
       const paths = ['/root', project, thisFile, marker, `/tmp/${path.basename(marker)}`];
-      const result = await sandbox.exec(`for p in ${paths.map((p) => `'${p}'`).join(' ')}; do test -e "$p" && echo "VISIBLE $p"; done; echo "tmp=[$(ls -A /tmp)]"; echo "home=[$(ls -A /home)]"`, 5000);
+      const result = await sandbox.exec(
+        `for p in ${paths.map((p) => `'${p}'`).join(' ')}; do test -e "$p" && echo "VISIBLE $p"; done; echo "tmp=[$(ls -A /tmp)]"; echo "home=[$(ls -A /home)]"`,
+        5000,
+      );
       assert.doesNotMatch(result.output, /VISIBLE/);
       assert.match(result.output, /^tmp=\[\]$/m);
       assert.match(result.output, /^home=\[learner\]$/m);
@@ -177,7 +183,10 @@ describe('bubblewrap sandbox', () => {
     shell.write(typed(`sleep ${tag} &\r`));
     await waitFor(async () => (await sandboxProcesses(sandbox)).includes(`sleep ${tag}`), 5000, `the shell's "sleep ${tag}" to show up in a check`);
     const ps = await sandboxProcesses(sandbox);
-    assert.ok(ps.some((args) => args.startsWith('/bin/bash')), `the shell itself is visible too: ${ps.join(' | ')}`);
+    assert.ok(
+      ps.some((args) => args.startsWith('/bin/bash')),
+      `the shell itself is visible too: ${ps.join(' | ')}`,
+    );
   });
 
   test('after dispose() no process of the sandbox remains and its files are deleted', async () => {
@@ -244,12 +253,22 @@ describe('bubblewrap sandbox', () => {
     const exit = new Promise<number | null>((resolve) => shell.onExit(resolve));
     shell.write(typed('seq 1 20000; exit 3\r'));
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const code = await Promise.race([exit, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the shell did not exit within 15 s')), 15_000)))]);
+    const code = await Promise.race([
+      exit,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the shell did not exit within 15 s')), 15_000))),
+    ]);
     clearTimeout(timer);
     assert.equal(code, 3);
-    const numbers = out.text().split(/[\r\n]+/).filter((l) => /^\d+$/.test(l)).map(Number);
+    const numbers = out
+      .text()
+      .split(/[\r\n]+/)
+      .filter((l) => /^\d+$/.test(l))
+      .map(Number);
     assert.equal(numbers.at(-1), 20000, 'the last line of output arrived');
     assert.equal(numbers.length, 20000, 'every line arrived');
-    assert.ok(numbers.every((n, i) => n === i + 1), 'in order, none lost');
+    assert.ok(
+      numbers.every((n, i) => n === i + 1),
+      'in order, none lost',
+    );
   });
 });

@@ -10,7 +10,17 @@ import { HomeDisks, run, type HomeDisk } from './home-disk.js';
 import { spawnLocalPty } from './node-pty-process.js';
 import type { Pty } from './pty.js';
 import { seedFiles } from './seed-files.js';
-import { learnerEnv, singleMachine, type ExecResult, type Machine, type MachineSpec, type Sandbox, type SandboxDriver, type SandboxSpec, type SandboxUsage } from './sandbox.js';
+import {
+  learnerEnv,
+  singleMachine,
+  type ExecResult,
+  type Machine,
+  type MachineSpec,
+  type Sandbox,
+  type SandboxDriver,
+  type SandboxSpec,
+  type SandboxUsage,
+} from './sandbox.js';
 
 const USER = 'learner';
 const UID_INSIDE = 1000;
@@ -69,12 +79,16 @@ export class BwrapDriver implements SandboxDriver {
   static check(): void {
     const missing = ['bwrap', 'nsenter', 'prlimit', 'setpriv'].filter((p) => !which(p));
     if (missing.includes('bwrap')) {
-      throw new SandboxError('bubblewrap is not installed: install the "bubblewrap" package (apt-get install bubblewrap), or set IX_SANDBOX=host for local authoring on loopback');
+      throw new SandboxError(
+        'bubblewrap is not installed: install the "bubblewrap" package (apt-get install bubblewrap), or set IX_SANDBOX=host for local authoring on loopback',
+      );
     }
     if (missing.length) throw new SandboxError(`missing ${missing.join(', ')}: install the "util-linux" package`);
     const probe = spawnSync('bwrap', ['--unshare-all', '--ro-bind', '/', '/', '--', '/bin/true'], { encoding: 'utf8' });
     if (probe.status !== 0) {
-      throw new SandboxError(`bubblewrap cannot create namespaces on this host: ${probe.stderr.trim() || `exit ${probe.status}`}. Unprivileged user namespaces must be enabled.`);
+      throw new SandboxError(
+        `bubblewrap cannot create namespaces on this host: ${probe.stderr.trim() || `exit ${probe.status}`}. Unprivileged user namespaces must be enabled.`,
+      );
     }
   }
 
@@ -129,7 +143,9 @@ export class BwrapDriver implements SandboxDriver {
       disk = await disks.create(dir, machine.limits.disk, uid);
       const home = disk.path;
       await seedFiles(home, machine.files);
-      await writeFile(path.join(dir, 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\n${USER}:x:${UID_INSIDE}:${UID_INSIDE}:Learner:${HOME}:/bin/bash\n`, { mode: 0o644 });
+      await writeFile(path.join(dir, 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\n${USER}:x:${UID_INSIDE}:${UID_INSIDE}:Learner:${HOME}:/bin/bash\n`, {
+        mode: 0o644,
+      });
       await writeFile(path.join(dir, 'group'), `root:x:0:\n${USER}:x:${UID_INSIDE}:\n`, { mode: 0o644 });
       if (this.#root) await chownTree(home, uid);
       cgroup = await cgroups.create(path.basename(dir), { memory: machine.limits.memory, pids: machine.limits.pids, cpuWeight: machine.limits.cpu });
@@ -222,25 +238,56 @@ class BwrapMachine implements Machine {
       ...(limits.network ? ['--share-net'] : []),
       '--die-with-parent',
       '--new-session',
-      '--uid', String(UID_INSIDE), '--gid', String(UID_INSIDE),
-      '--hostname', hostname,
+      '--uid',
+      String(UID_INSIDE),
+      '--gid',
+      String(UID_INSIDE),
+      '--hostname',
+      hostname,
       ...systemBinds(),
-      '--ro-bind', '/etc', '/etc',
-      '--ro-bind', path.join(this.#dir, 'passwd'), '/etc/passwd',
-      '--ro-bind', path.join(this.#dir, 'group'), '/etc/group',
-      '--proc', '/proc',
-      '--dev', '/dev',
+      '--ro-bind',
+      '/etc',
+      '/etc',
+      '--ro-bind',
+      path.join(this.#dir, 'passwd'),
+      '/etc/passwd',
+      '--ro-bind',
+      path.join(this.#dir, 'group'),
+      '/etc/group',
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
       // Every writable RAM-backed place has a size; together they stay well under the memory limit.
-      '--size', tmpfsSize(limits.memory, 1 / 8), '--tmpfs', '/dev/shm',
-      '--size', tmpfsSize(limits.memory, 1 / 4), '--tmpfs', '/tmp',
-      '--size', tmpfsSize(limits.memory, 1 / 32), '--tmpfs', '/run',
-      '--size', tmpfsSize(limits.memory, 1 / 8), '--tmpfs', '/var/tmp',
-      '--bind', this.#disk.path, HOME,
+      '--size',
+      tmpfsSize(limits.memory, 1 / 8),
+      '--tmpfs',
+      '/dev/shm',
+      '--size',
+      tmpfsSize(limits.memory, 1 / 4),
+      '--tmpfs',
+      '/tmp',
+      '--size',
+      tmpfsSize(limits.memory, 1 / 32),
+      '--tmpfs',
+      '/run',
+      '--size',
+      tmpfsSize(limits.memory, 1 / 8),
+      '--tmpfs',
+      '/var/tmp',
+      '--bind',
+      this.#disk.path,
+      HOME,
       // The root and /dev are tmpfs that bwrap made for mount points: read-only once they exist.
-      '--remount-ro', '/dev',
-      '--remount-ro', '/',
-      '--chdir', HOME,
-      '--', '/bin/sleep', 'infinity',
+      '--remount-ro',
+      '/dev',
+      '--remount-ro',
+      '/',
+      '--chdir',
+      HOME,
+      '--',
+      '/bin/sleep',
+      'infinity',
     ];
     const bwrap = this.#root
       ? ['prlimit', `--nproc=${limits.pids}`, '--', 'setpriv', `--reuid=${this.#uid}`, `--regid=${this.#uid}`, '--clear-groups', '--', 'bwrap', ...args]
@@ -278,7 +325,24 @@ class BwrapMachine implements Machine {
   /** The command prefix that runs a program inside the sandbox as the learner. */
   #enter(): string[] {
     const { pids, memory } = this.#spec.limits;
-    const enter = ['nsenter', '-t', String(this.#pid), '-U', '-m', '-p', '-n', '-i', '-u', '-r', '-w', '-S', String(UID_INSIDE), '-G', String(UID_INSIDE), '--'];
+    const enter = [
+      'nsenter',
+      '-t',
+      String(this.#pid),
+      '-U',
+      '-m',
+      '-p',
+      '-n',
+      '-i',
+      '-u',
+      '-r',
+      '-w',
+      '-S',
+      String(UID_INSIDE),
+      '-G',
+      String(UID_INSIDE),
+      '--',
+    ];
     // With a memory cgroup the kernel limits the sandbox as a whole; without one, each process.
     const perProcess = this.#cgroup?.limitsMemory ? [] : [`--as=${memory}`];
     return [...(this.#cgroup?.enterCommand() ?? []), 'prlimit', ...(this.#root ? [`--nproc=${pids}`] : []), ...perProcess, '--', ...enter];
@@ -302,7 +366,12 @@ class BwrapMachine implements Machine {
   async usage(): Promise<SandboxUsage> {
     const group = this.#cgroup;
     if (!group) return { memoryBytes: 0, memoryPeakBytes: 0, processes: 0, oomKills: 0 };
-    const [memoryBytes, memoryPeakBytes, processes, oomKills] = await Promise.all([group.memoryUsage(), group.memoryPeak(), group.processes(), group.oomKills()]);
+    const [memoryBytes, memoryPeakBytes, processes, oomKills] = await Promise.all([
+      group.memoryUsage(),
+      group.memoryPeak(),
+      group.processes(),
+      group.oomKills(),
+    ]);
     return { memoryBytes, memoryPeakBytes, processes, oomKills };
   }
 
@@ -353,7 +422,9 @@ async function clearStaleStateDirs(top: string): Promise<void> {
   }
   const mounts = (() => {
     try {
-      return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+      return readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4] ?? '');
     } catch {
       return [];
     }

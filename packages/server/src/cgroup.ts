@@ -229,7 +229,11 @@ export class Cgroups {
       }
     }
     const useV2 = v2 && CGROUP_CONTROLLERS.some((c) => v2Controllers.includes(c));
-    const version: 1 | 2 | undefined = useV2 ? 2 : CGROUP_CONTROLLERS.some((c) => mounts.some((m) => m.fstype === 'cgroup' && m.options.includes(c))) ? 1 : undefined;
+    const version: 1 | 2 | undefined = useV2
+      ? 2
+      : CGROUP_CONTROLLERS.some((c) => mounts.some((m) => m.fstype === 'cgroup' && m.options.includes(c)))
+        ? 1
+        : undefined;
 
     if (version === 2 && v2) {
       const wanted = CGROUP_CONTROLLERS.filter((c) => v2Controllers.includes(c));

@@ -48,7 +48,10 @@ function normalize(address: string): string {
 function forwardedChain(headers: IncomingMessage['headers']): string[] {
   const forwarded = headers.forwarded;
   const hops = forwarded ? forwarded.split(',').map(forValue) : String(headers['x-forwarded-for'] ?? '').split(',');
-  return hops.map((hop) => hop.trim()).filter((hop) => net.isIP(hop)).map(normalize);
+  return hops
+    .map((hop) => hop.trim())
+    .filter((hop) => net.isIP(hop))
+    .map(normalize);
 }
 
 /** The address of one `Forwarded` element: `for=1.2.3.4:80` or `for="[2001:db8::1]:4711"` → the bare address. */

@@ -29,7 +29,15 @@ after(async () => {
 });
 
 async function serve(overrides: Partial<ServerConfig> = {}): Promise<PlaygroundServer> {
-  const server = await startServer({ ...configFromEnv({ IX_SANDBOX: 'fake' }), port: 0, staticDir: '', playgrounds: dir, checkIntervalMs: 0, watch: false, ...overrides });
+  const server = await startServer({
+    ...configFromEnv({ IX_SANDBOX: 'fake' }),
+    port: 0,
+    staticDir: '',
+    playgrounds: dir,
+    checkIntervalMs: 0,
+    watch: false,
+    ...overrides,
+  });
   servers.push(server);
   return server;
 }
@@ -38,7 +46,7 @@ const post = (server: PlaygroundServer, headers: Record<string, string> = {}, pl
   request(server.url, 'POST', '/api/sessions', { body: JSON.stringify({ playground }), headers });
 
 describe('per-reader limits', () => {
-  test("a reader at the limit gets a new playground by closing their oldest one that no page shows; that page is told why", async () => {
+  test('a reader at the limit gets a new playground by closing their oldest one that no page shows; that page is told why', async () => {
     const server = await serve({ maxSessionsPerClient: 2 });
     const a = (await post(server)).body;
     const b = (await post(server)).body;
@@ -123,7 +131,11 @@ describe('ProxyTrust', () => {
   test('takes the nearest untrusted hop of X-Forwarded-For or Forwarded, only from a trusted peer', () => {
     const trust = new ProxyTrust(['loopback', '10.0.0.5']);
     assert.equal(trust.clientOf(req('127.0.0.1', { 'x-forwarded-for': '198.51.100.7' })), '198.51.100.7');
-    assert.equal(trust.clientOf(req('127.0.0.1', { 'x-forwarded-for': 'spoofed, 198.51.100.7, 10.0.0.5' })), '198.51.100.7', 'the client cannot push its own entry past the proxies');
+    assert.equal(
+      trust.clientOf(req('127.0.0.1', { 'x-forwarded-for': 'spoofed, 198.51.100.7, 10.0.0.5' })),
+      '198.51.100.7',
+      'the client cannot push its own entry past the proxies',
+    );
     assert.equal(trust.clientOf(req('::ffff:127.0.0.1', { forwarded: 'for="[2001:db8::1]:4711", for=10.0.0.5' })), '2001:db8::1');
     assert.equal(trust.clientOf(req('127.0.0.1', { forwarded: 'for=192.0.2.60:8080;proto=http' })), '192.0.2.60');
     assert.equal(trust.clientOf(req('198.51.100.9', { 'x-forwarded-for': '1.2.3.4' })), '198.51.100.9', 'an untrusted peer is the client, whatever it says');

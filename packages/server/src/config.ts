@@ -120,7 +120,11 @@ function webhook(env: NodeJS.ProcessEnv): ServerConfig['webhook'] {
 function trustProxy(env: NodeJS.ProcessEnv): string[] {
   const raw = env.IX_TRUST_PROXY;
   if (!raw || raw === '0') return [];
-  const list = raw.split(',').map((a) => a.trim()).filter(Boolean).map((a) => (a === '1' ? 'loopback' : a));
+  const list = raw
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean)
+    .map((a) => (a === '1' ? 'loopback' : a));
   for (const a of list) {
     if (a !== 'loopback' && !isIP(a)) throw new ConfigError(`IX_TRUST_PROXY must list proxy IP addresses (or "loopback"), got "${a}"`);
   }
@@ -133,11 +137,13 @@ function tokens(env: NodeJS.ProcessEnv): TokenConfig | undefined {
   let publicKey = env.IX_TOKEN_PUBLIC_KEY || undefined;
   const related = ['IX_TOKEN_ALG', 'IX_TOKEN_ISSUER', 'IX_TOKEN_AUDIENCE', 'IX_TOKEN_MAX_AGE'].filter((n) => env[n]);
   if (!secret && !publicKey) {
-    if (related.length) throw new ConfigError(`${related.join(', ')} set without IX_TOKEN_SECRET or IX_TOKEN_PUBLIC_KEY: set one of them to require signed session tokens`);
+    if (related.length)
+      throw new ConfigError(`${related.join(', ')} set without IX_TOKEN_SECRET or IX_TOKEN_PUBLIC_KEY: set one of them to require signed session tokens`);
     return undefined;
   }
   if (secret && publicKey) throw new ConfigError('set IX_TOKEN_SECRET or IX_TOKEN_PUBLIC_KEY, not both');
-  if (secret && Buffer.byteLength(secret) < 32) throw new ConfigError('IX_TOKEN_SECRET must be at least 32 bytes (use a long random string, e.g. `openssl rand -base64 48`)');
+  if (secret && Buffer.byteLength(secret) < 32)
+    throw new ConfigError('IX_TOKEN_SECRET must be at least 32 bytes (use a long random string, e.g. `openssl rand -base64 48`)');
   if (publicKey && !publicKey.includes('-----BEGIN')) {
     try {
       publicKey = readFileSync(publicKey, 'utf8');
@@ -147,18 +153,28 @@ function tokens(env: NodeJS.ProcessEnv): TokenConfig | undefined {
   }
   const algorithm = env.IX_TOKEN_ALG || (secret ? 'HS256' : '');
   const allowed = secret ? ['HS256', 'HS384', 'HS512'] : ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
-  if (!allowed.includes(algorithm)) throw new ConfigError(`IX_TOKEN_ALG must be one of ${allowed.join(', ')} with ${secret ? 'IX_TOKEN_SECRET' : 'IX_TOKEN_PUBLIC_KEY'}, got "${algorithm}"`);
+  if (!allowed.includes(algorithm))
+    throw new ConfigError(`IX_TOKEN_ALG must be one of ${allowed.join(', ')} with ${secret ? 'IX_TOKEN_SECRET' : 'IX_TOKEN_PUBLIC_KEY'}, got "${algorithm}"`);
   const issuer = env.IX_TOKEN_ISSUER;
   const audience = env.IX_TOKEN_AUDIENCE;
-  if (!issuer || !audience) throw new ConfigError('signed session tokens need IX_TOKEN_ISSUER and IX_TOKEN_AUDIENCE (the `iss` your backend sets and the `aud` naming this server)');
-  const maxAgeMs = parsed(env, 'IX_TOKEN_MAX_AGE', '10m', (t) => ((parseDuration(t) ?? 0) >= 1000 ? parseDuration(t) : undefined), 'a duration of at least 1s, like 10m');
+  if (!issuer || !audience)
+    throw new ConfigError('signed session tokens need IX_TOKEN_ISSUER and IX_TOKEN_AUDIENCE (the `iss` your backend sets and the `aud` naming this server)');
+  const maxAgeMs = parsed(
+    env,
+    'IX_TOKEN_MAX_AGE',
+    '10m',
+    (t) => ((parseDuration(t) ?? 0) >= 1000 ? parseDuration(t) : undefined),
+    'a duration of at least 1s, like 10m',
+  );
   return { secret, publicKey, algorithm, issuer, audience, maxAgeMs };
 }
 
 /** The process's limit on open descriptors (soft), from /proc; undefined if unknown. */
 export function descriptorLimit(): number | undefined {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = Number(line?.split(/\s{2,}/)[1]);
     return Number.isFinite(soft) ? soft : undefined;
   } catch {
@@ -173,7 +189,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
   const host = env.HOST || '127.0.0.1';
   const sandbox = env.IX_SANDBOX || 'bwrap';
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(sandbox)) throw new ConfigError(`IX_SANDBOX must be a driver name like "bwrap" or "host", got "${sandbox}"`);
-  const origins = env.IX_ORIGINS ? env.IX_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : undefined;
+  const origins = env.IX_ORIGINS
+    ? env.IX_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean)
+    : undefined;
   return {
     port,
     host,
@@ -188,8 +208,20 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     maxConnectionsPerClient: number(env, 'IX_MAX_CONNECTIONS_PER_CLIENT', 64),
     maxUnattached: number(env, 'IX_MAX_UNATTACHED', 256),
     maxUnattachedPerClient: number(env, 'IX_MAX_UNATTACHED_PER_CLIENT', 8),
-    inputRate: parsed(env, 'IX_INPUT_RATE', '1Mi', (t) => ((parseSize(t) ?? 0) >= 1024 ? parseSize(t) : undefined), 'a size per second of at least 1Ki, like 1Mi'),
-    attachTimeoutMs: parsed(env, 'IX_ATTACH_TIMEOUT', '10s', (t) => ((parseDuration(t) ?? 0) >= 100 ? parseDuration(t) : undefined), 'a duration of at least 100ms, like 10s'),
+    inputRate: parsed(
+      env,
+      'IX_INPUT_RATE',
+      '1Mi',
+      (t) => ((parseSize(t) ?? 0) >= 1024 ? parseSize(t) : undefined),
+      'a size per second of at least 1Ki, like 1Mi',
+    ),
+    attachTimeoutMs: parsed(
+      env,
+      'IX_ATTACH_TIMEOUT',
+      '10s',
+      (t) => ((parseDuration(t) ?? 0) >= 100 ? parseDuration(t) : undefined),
+      'a duration of at least 100ms, like 10s',
+    ),
     trustProxy: trustProxy(env),
     tokens: tokens(env),
     graceMs: parsed(env, 'IX_GRACE', '5m', (t) => ((parseDuration(t) ?? 0) >= 1000 ? parseDuration(t) : undefined), 'a duration of at least 1s, like 5m'),

@@ -70,7 +70,9 @@ export function resourceError(what: string, error: unknown): PlaygroundError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = (error as Error | undefined)?.message ?? String(error);
   if ((code && EXHAUSTED.has(code)) || /EMFILE|ENFILE|EAGAIN|Too many open files|Resource temporarily unavailable/.test(message)) {
-    return new PlaygroundError(ErrorCode.Unavailable, `${what}: the server is out of resources right now (${code ?? message}); try again in a moment`, { cause: error });
+    return new PlaygroundError(ErrorCode.Unavailable, `${what}: the server is out of resources right now (${code ?? message}); try again in a moment`, {
+      cause: error,
+    });
   }
   return new SandboxError(`${what}: ${message}`, { cause: error });
 }

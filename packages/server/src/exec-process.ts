@@ -5,17 +5,14 @@ import { MAX_EXEC_OUTPUT, type ExecResult } from './sandbox.js';
  * Runs a command in its own process group, collects bounded output and kills the whole group
  * at the timeout, so a hanging script never blocks its caller.
  */
-export function execProcess(
-  command: string,
-  args: string[],
-  options: { env: Record<string, string>; cwd: string; timeoutMs: number },
-): Promise<ExecResult> {
+export function execProcess(command: string, args: string[], options: { env: Record<string, string>; cwd: string; timeoutMs: number }): Promise<ExecResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let timedOut = false;
     let done = false;
+    // eslint-disable-next-line prefer-const -- set once the child is spawned; finish() clears it
     let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (code: number | null) => {
       if (done) return;

@@ -102,7 +102,9 @@ export class Gateway {
       refuse(socket, 403, 'Forbidden: origin not allowed');
       return;
     }
-    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim());
     if (!offered.includes(PROTOCOL)) {
       refuse(socket, 400, `Bad Request: use the WebSocket subprotocol ${PROTOCOL}`);
       return;
@@ -307,7 +309,8 @@ export class Gateway {
         break;
       case 'open':
         if (mode !== 'rw') return send({ type: 'error', code: ErrorCode.ReadOnly, message: 'read-only clients cannot open terminals' });
-        if (session.terminals.size >= MAX_TERMINALS) return send({ type: 'error', code: ErrorCode.Limit, message: `at most ${MAX_TERMINALS} terminals per session` });
+        if (session.terminals.size >= MAX_TERMINALS)
+          return send({ type: 'error', code: ErrorCode.Limit, message: `at most ${MAX_TERMINALS} terminals per session` });
         try {
           session.openTerminal(message.name ?? `shell ${session.terminals.size + 1}`);
         } catch (error) {

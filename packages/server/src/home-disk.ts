@@ -84,7 +84,17 @@ export class HomeDisks {
     await sparseFile(image, size);
     try {
       // No journal, no reserved blocks: a throwaway filesystem whose every byte is the learner's.
-      await run('mkfs.ext4', ['-q', '-F', '-m', '0', '-O', '^has_journal,^resize_inode', '-E', `lazy_itable_init=1,nodiscard,root_owner=${owner}:${owner}`, image]);
+      await run('mkfs.ext4', [
+        '-q',
+        '-F',
+        '-m',
+        '0',
+        '-O',
+        '^has_journal,^resize_inode',
+        '-E',
+        `lazy_itable_init=1,nodiscard,root_owner=${owner}:${owner}`,
+        image,
+      ]);
       await run('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev,noatime', image, home]);
     } catch (error) {
       await rm(image, { force: true });

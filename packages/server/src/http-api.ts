@@ -33,21 +33,34 @@ const STATUS: Record<ErrorCode, number> = {
 /** Sends a JSON answer. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(text);
 }
 
 /** Sends a {@link PlaygroundError} as `{ error: { code, message } }` with a fitting HTTP status. */
 export function sendError(res: ServerResponse, error: PlaygroundError, headers: Record<string, string> = {}): void {
   const details =
-    error instanceof LimitError ? { limit: error.limit, retryAfter: error.retryAfterSeconds } : error instanceof PlaygroundNotFoundError ? { available: error.available } : {};
+    error instanceof LimitError
+      ? { limit: error.limit, retryAfter: error.retryAfterSeconds }
+      : error instanceof PlaygroundNotFoundError
+        ? { available: error.available }
+        : {};
   sendJson(res, STATUS[error.code], { error: { code: error.code, message: error.message, ...details } }, headers);
 }
 
 /** The token of an `Authorization: Bearer …` header (tokens never travel in URLs). */
 function bearer(req: IncomingMessage): string {
   const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  if (!m?.[1]) throw new PlaygroundError(ErrorCode.Unauthorized, 'this server needs a signed session token from the page\'s site: send it as "Authorization: Bearer <token>"');
+  if (!m?.[1])
+    throw new PlaygroundError(
+      ErrorCode.Unauthorized,
+      'this server needs a signed session token from the page\'s site: send it as "Authorization: Bearer <token>"',
+    );
   return m[1];
 }
 
@@ -75,7 +88,12 @@ export class HttpApi {
   #proxies: ProxyTrust | undefined;
 
   /** With `tokens`, creating a session needs a signed token (`Authorization: Bearer …`); `proxies` name the client behind a proxy. */
-  constructor(manifests: () => ReadonlyMap<string, Manifest>, sessions: SessionManager, origins: OriginPolicy, options: { tokens?: SessionTokens | undefined; proxies?: ProxyTrust | undefined } = {}) {
+  constructor(
+    manifests: () => ReadonlyMap<string, Manifest>,
+    sessions: SessionManager,
+    origins: OriginPolicy,
+    options: { tokens?: SessionTokens | undefined; proxies?: ProxyTrust | undefined } = {},
+  ) {
     this.#manifests = manifests;
     this.#sessions = sessions;
     this.#origins = origins;
@@ -91,11 +109,23 @@ export class HttpApi {
     // is not allowed (and its owner which origin to add), never anything else.
     const cors: Record<string, string> = origin ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
     if (req.method !== 'OPTIONS' && !this.#origins.allows(origin)) {
-      sendError(res, new PlaygroundError(ErrorCode.Origin, `this page's origin ${origin} is not allowed to use this playground server: its operator must add ${origin} to IX_ORIGINS`), cors);
+      sendError(
+        res,
+        new PlaygroundError(
+          ErrorCode.Origin,
+          `this page's origin ${origin} is not allowed to use this playground server: its operator must add ${origin} to IX_ORIGINS`,
+        ),
+        cors,
+      );
       return true;
     }
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type, authorization', 'access-control-max-age': '600' });
+      res.writeHead(204, {
+        ...cors,
+        'access-control-allow-methods': 'GET, POST',
+        'access-control-allow-headers': 'content-type, authorization',
+        'access-control-max-age': '600',
+      });
       res.end();
       return true;
     }
@@ -108,7 +138,8 @@ export class HttpApi {
       if (pathname === '/api/sessions' && req.method === 'POST') {
         const token = this.#tokens ? bearer(req) : undefined;
         const asked = ((await readJson(req)) as { playground?: unknown } | null)?.playground;
-        if (asked !== undefined && (typeof asked !== 'string' || !asked)) throw new PlaygroundError(ErrorCode.BadRequest, 'body must be {"playground": "<name>"}');
+        if (asked !== undefined && (typeof asked !== 'string' || !asked))
+          throw new PlaygroundError(ErrorCode.BadRequest, 'body must be {"playground": "<name>"}');
         const grant = token !== undefined ? await this.#tokens?.verify(token, asked) : undefined;
         const name = asked ?? grant?.playground;
         if (!name) throw new PlaygroundError(ErrorCode.BadRequest, 'body must be {"playground": "<name>"}');
@@ -123,7 +154,8 @@ export class HttpApi {
       sendError(res, new PlaygroundError(ErrorCode.NotFound, `no API route ${req.method} ${pathname}`), cors);
     } catch (error) {
       const err = error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Internal, 'internal error', { cause: error });
-      if (err.code === ErrorCode.Internal || err.code === ErrorCode.Sandbox || err.code === ErrorCode.Unavailable) console.error('[ix-playground]', err.message);
+      if (err.code === ErrorCode.Internal || err.code === ErrorCode.Sandbox || err.code === ErrorCode.Unavailable)
+        console.error('[ix-playground]', err.message);
       if (err.code === ErrorCode.Unavailable) Object.assign(cors, { 'retry-after': '5' });
       if (err instanceof LimitError) Object.assign(cors, { 'retry-after': String(err.retryAfterSeconds) });
       sendError(res, err, cors);

@@ -9,7 +9,17 @@ export { parseManifest, loadManifest, loadManifests } from './manifest.js';
 export { manifestSchema, type Manifest, type ManifestTask } from './manifest-schema.js';
 export { BwrapDriver, type BwrapDriverOptions } from './bwrap-driver.js';
 export { HostDriver } from './host-driver.js';
-export { learnerEnv, singleMachine, type Sandbox, type SandboxDriver, type SandboxSpec, type Machine, type MachineSpec, type SandboxUsage, type ExecResult } from './sandbox.js';
+export {
+  learnerEnv,
+  singleMachine,
+  type Sandbox,
+  type SandboxDriver,
+  type SandboxSpec,
+  type Machine,
+  type MachineSpec,
+  type SandboxUsage,
+  type ExecResult,
+} from './sandbox.js';
 export type { Pty } from './pty.js';
 export { spawnLocalPty, type LocalPtyOptions } from './node-pty-process.js';
 export { PlaygroundSession, INIT_TIMEOUT_MS, type PlaygroundSessionEvents, type PlaygroundSessionOptions } from './playground-session.js';

@@ -8,9 +8,13 @@ async function main(): Promise<void> {
   const server = await startServer(config);
   console.log(`ix-playground: ${server.limits}`);
   if (!config.tokens && !isLoopback(config.host)) {
-    console.warn(`ix-playground: anyone who can reach ${config.host}:${config.port} may start sessions (up to the per-client limits); set IX_TOKEN_SECRET to require signed session tokens (docs/operating.md)`);
+    console.warn(
+      `ix-playground: anyone who can reach ${config.host}:${config.port} may start sessions (up to the per-client limits); set IX_TOKEN_SECRET to require signed session tokens (docs/operating.md)`,
+    );
   }
-  console.log(`ix-playground server on ${server.url} (playgrounds: ${[...server.manifests.keys()].join(', ') || 'none'}; allowed origins: ${server.origins.allowed.join(' ')})`);
+  console.log(
+    `ix-playground server on ${server.url} (playgrounds: ${[...server.manifests.keys()].join(', ') || 'none'}; allowed origins: ${server.origins.allowed.join(' ')})`,
+  );
   let stopping = false;
   const stop = () => {
     if (stopping) process.exit(1);

@@ -116,7 +116,12 @@ export const manifestSchema = v.strictObject({
   init: v.optional(v.string()),
   terminals: v.optional(
     v.pipe(
-      v.array(v.strictObject({ name: v.pipe(v.string(), v.nonEmpty('must not be empty'), v.maxLength(200, 'must be at most 200 characters')), machine: v.optional(machineName) })),
+      v.array(
+        v.strictObject({
+          name: v.pipe(v.string(), v.nonEmpty('must not be empty'), v.maxLength(200, 'must be at most 200 characters')),
+          machine: v.optional(machineName),
+        }),
+      ),
       v.minLength(1),
       v.maxLength(MAX_TERMINALS),
     ),

@@ -19,7 +19,10 @@ function refusal(lines: string[]): ManifestError {
 describe('a task’s fail check', () => {
   test('is optional, and when given carries its check script and message', () => {
     assert.equal(parseManifest(head.join('\n'), 'lab.yaml').tasks[0]?.fail, undefined);
-    const manifest = parseManifest([...head, '    fail:', '      check: test ! -e ~/notes.txt', '      message: You deleted notes.txt; run `restore-notes`.'].join('\n'), 'lab.yaml');
+    const manifest = parseManifest(
+      [...head, '    fail:', '      check: test ! -e ~/notes.txt', '      message: You deleted notes.txt; run `restore-notes`.'].join('\n'),
+      'lab.yaml',
+    );
     assert.deepEqual(manifest.tasks[0]?.fail, { check: 'test ! -e ~/notes.txt', message: 'You deleted notes.txt; run `restore-notes`.' });
   });
 
@@ -55,7 +58,20 @@ describe('text that reaches the page', () => {
     const terminal = refusal(['name: lab', 'title: Lab', 'terminals:', `  - name: ${long(201)}`]);
     assert.equal(terminal.message, 'lab.yaml:4: terminals.0.name: must be at most 200 characters');
     // At the limits, all is well.
-    const ok = parseManifest(['name: lab', 'title: Lab', 'terminals:', `  - name: ${long(200)}`, 'tasks:', '  - id: a', `    title: ${long(1000)}`, `    hint: ${long(10_000)}`, '    check: "true"'].join('\n'), 'lab.yaml');
+    const ok = parseManifest(
+      [
+        'name: lab',
+        'title: Lab',
+        'terminals:',
+        `  - name: ${long(200)}`,
+        'tasks:',
+        '  - id: a',
+        `    title: ${long(1000)}`,
+        `    hint: ${long(10_000)}`,
+        '    check: "true"',
+      ].join('\n'),
+      'lab.yaml',
+    );
     assert.equal(ok.tasks[0]?.hint?.length, 10_000);
   });
 });

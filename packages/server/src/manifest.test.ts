@@ -70,7 +70,10 @@ describe('playground manifests', () => {
   });
 
   test('a partial limits block keeps the defaults for what it leaves out, and units convert', () => {
-    const manifest = parseManifest(['name: lab', 'title: Lab', 'limits: { time: 90s, memory: 1Gi, disk: 2Gi, cpu: 50 }', 'tasks:', ...task('a', ['    timeout: 250ms'])].join('\n'), 'lab.yaml');
+    const manifest = parseManifest(
+      ['name: lab', 'title: Lab', 'limits: { time: 90s, memory: 1Gi, disk: 2Gi, cpu: 50 }', 'tasks:', ...task('a', ['    timeout: 250ms'])].join('\n'),
+      'lab.yaml',
+    );
     assert.deepEqual(manifest.limits, { time: 90_000, memory: 1024 ** 3, pids: 128, cpu: 50, disk: 2 * 1024 ** 3, network: false });
     assert.equal(manifest.tasks[0]?.timeout, 250);
   });

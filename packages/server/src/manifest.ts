@@ -48,9 +48,15 @@ export function parseManifest(text: string, file: string): Manifest {
 function checkMachines(manifest: Manifest, line: (keys: (string | number)[]) => number, file: string): void {
   const names = manifest.machines?.map((m) => m.name) ?? [manifest.name];
   manifest.machines?.forEach((machine, i) => {
-    if (names.indexOf(machine.name) !== i) throw new ManifestError(file, line(['machines', i, 'name']), `duplicate machine name "${machine.name}"`, `machines.${i}.name`);
+    if (names.indexOf(machine.name) !== i)
+      throw new ManifestError(file, line(['machines', i, 'name']), `duplicate machine name "${machine.name}"`, `machines.${i}.name`);
     if (!machine.image && !manifest.image) {
-      throw new ManifestError(file, line(['machines', i]), 'a machine needs an image: set `image` on it, or at the top of the manifest for every machine', `machines.${i}.image`);
+      throw new ManifestError(
+        file,
+        line(['machines', i]),
+        'a machine needs an image: set `image` on it, or at the top of the manifest for every machine',
+        `machines.${i}.image`,
+      );
     }
   });
   const refer = (list: { machine?: string | undefined }[], key: string) =>

@@ -52,7 +52,12 @@ describe('sessions on a driver registered by name (the fake driver)', () => {
     const session = await connect({ server: server.url, playground: 'lab', WebSocket: WS });
     let text = '';
     session.on('output', ({ terminal, data }) => terminal === 0 && (text += Session.text(data)));
-    const saw = (pattern: RegExp, what: string) => waitFor(() => pattern.test(text), 5000, () => `${what}: ${JSON.stringify(text.slice(-300))}`);
+    const saw = (pattern: RegExp, what: string) =>
+      waitFor(
+        () => pattern.test(text),
+        5000,
+        () => `${what}: ${JSON.stringify(text.slice(-300))}`,
+      );
     return { session, saw, machine: driver.machines.at(-1) };
   }
 

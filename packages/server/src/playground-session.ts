@@ -232,7 +232,10 @@ export class PlaygroundSession {
           this.#oomTimer = undefined;
           if (kills <= (this.#oomKills.get(machine.name) ?? 0)) return;
           this.#oomKills.set(machine.name, kills);
-          this.notify('warning', `A program was stopped because this playground ran out of memory: its processes may use ${formatSize(this.#manifest.machines?.find((m) => m.name === machine.name)?.limits.memory ?? this.#manifest.limits.memory)} in all.`);
+          this.notify(
+            'warning',
+            `A program was stopped because this playground ran out of memory: its processes may use ${formatSize(this.#manifest.machines?.find((m) => m.name === machine.name)?.limits.memory ?? this.#manifest.limits.memory)} in all.`,
+          );
         });
       },
       Math.max(0, this.#oomCheckedAt + 2000 - Date.now()),

@@ -20,7 +20,10 @@ function create(limits: Partial<MachineSpec['limits']> = {}): Promise<TestMachin
 }
 
 function memAvailable(): number {
-  const line = readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith('MemAvailable:')) ?? '';
+  const line =
+    readFileSync('/proc/meminfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('MemAvailable:')) ?? '';
   return Number(line.split(/\s+/)[1]) * 1024;
 }
 
@@ -63,7 +66,9 @@ describe('kernel limits inside a sandbox', { skip: !root && 'needs root (cgroups
     assert.match(output, /Killed/, 'the kernel killed processes inside the sandbox');
     const usage = await sandbox.usage?.();
     const peak = usage?.memoryPeakBytes ?? 0;
-    t.diagnostic(`six 100 MiB processes under a 128 MiB limit: the sandbox peaked at ${Math.round(peak / MiB)} MiB; the host's available memory dropped by ${Math.round(drop / MiB)} MiB at most`);
+    t.diagnostic(
+      `six 100 MiB processes under a 128 MiB limit: the sandbox peaked at ${Math.round(peak / MiB)} MiB; the host's available memory dropped by ${Math.round(drop / MiB)} MiB at most`,
+    );
     assert.ok(peak > 64 * MiB && peak <= 128 * MiB, `the kernel counted a peak of ${Math.round(peak / MiB)} MiB for the sandbox; the limit is 128 MiB`);
     // The host's view is noisy (page cache, the test itself), but far from the 600 MiB the processes asked for.
     assert.ok(drop < 450 * MiB, `the host lost ${Math.round(drop / MiB)} MiB of available memory; the limit is 128 MiB`);
@@ -76,7 +81,10 @@ describe('kernel limits inside a sandbox', { skip: !root && 'needs root (cgroups
     const sandbox = await create({ memory: 128 * MiB });
     let output = '';
     const drop = await hostMemoryDrop(async () => {
-      const result = await sandbox.exec('for d in /tmp /dev/shm /run /var/tmp; do head -c 2G /dev/zero > $d/fill; echo "$d $(du -m $d/fill | cut -f1)"; done', 30_000);
+      const result = await sandbox.exec(
+        'for d in /tmp /dev/shm /run /var/tmp; do head -c 2G /dev/zero > $d/fill; echo "$d $(du -m $d/fill | cut -f1)"; done',
+        30_000,
+      );
       output = result.output;
     });
     const sizes: Record<string, number> = Object.fromEntries([...output.matchAll(/^(\/\S+) (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
@@ -126,7 +134,10 @@ describe('kernel limits inside a sandbox', { skip: !root && 'needs root (cgroups
     const result = await sandbox.exec('sleep 30 & cat /proc/self/cgroup; cat /proc/$!/cgroup', 5000);
     const groups = [...result.output.matchAll(/^\d+:(memory|pids|cpu):(\/.*)$/gm)].map((m) => m[2]);
     assert.ok(groups.length >= 3, result.output);
-    assert.ok(groups.every((g) => g && g === groups[0] && g.includes('/ix-playground/srv-')), `one group for all: ${groups.join(' ')}`);
+    assert.ok(
+      groups.every((g) => g && g === groups[0] && g.includes('/ix-playground/srv-')),
+      `one group for all: ${groups.join(' ')}`,
+    );
     const group = path.join('/sys/fs/cgroup/memory', groups[0] ?? '');
     assert.ok(existsSync(group), group);
     await sandbox.dispose();

@@ -184,7 +184,11 @@ describe('playground server', () => {
     assert.equal(session.playground.name, 'hello');
     const out = collect(session);
     session.write(0, 'echo $((6*7))\r');
-    await waitFor(() => /[\r\n]42\r\n/.test(out.text()), 10_000, () => `42 in the output: ${JSON.stringify(out.text().slice(-3000))}`);
+    await waitFor(
+      () => /[\r\n]42\r\n/.test(out.text()),
+      10_000,
+      () => `42 in the output: ${JSON.stringify(out.text().slice(-3000))}`,
+    );
   });
 
   test('a resize through the SDK changes the width programs in the terminal see', async () => {
@@ -192,7 +196,11 @@ describe('playground server', () => {
     const out = collect(session);
     session.resize(0, 123, 40);
     session.write(0, 'tput cols; tput lines\r');
-    await waitFor(() => /[\r\n]123\r\n40\r\n/.test(out.text()), 10_000, () => `123 and 40 in the output: ${JSON.stringify(out.text().slice(-3000))}`);
+    await waitFor(
+      () => /[\r\n]123\r\n40\r\n/.test(out.text()),
+      10_000,
+      () => `123 and 40 in the output: ${JSON.stringify(out.text().slice(-3000))}`,
+    );
     assert.equal(session.terminals.get(0)?.cols, 123);
   });
 
@@ -216,13 +224,21 @@ describe('playground server', () => {
     session.resize(0, 2, 200); // within the settle period: the last size wins, once the period is over
     await new Promise((r) => setTimeout(r, 250));
     session.write(0, 'stty size\r');
-    await waitFor(() => /[\r\n]200 2\r\n/.test(out.text()), 10_000, () => `the pty at 200 rows by 2 columns: ${JSON.stringify(out.text().slice(-300))}`);
+    await waitFor(
+      () => /[\r\n]200 2\r\n/.test(out.text()),
+      10_000,
+      () => `the pty at 200 rows by 2 columns: ${JSON.stringify(out.text().slice(-300))}`,
+    );
     const terminal = server.sessions.get(id)?.terminals.get(0);
     const snapshot = await terminal?.snapshot();
     assert.ok(snapshot && snapshot.offset > 300_000, 'the mirror still makes snapshots at the right offset');
     session.resize(0, 80, 24);
     session.write(0, 'tput cols\r');
-    await waitFor(() => /[\r\n]80\r\n/.test(out.text()), 10_000, () => `the pty back at 80 columns: ${JSON.stringify(out.text().slice(-400))}`);
+    await waitFor(
+      () => /[\r\n]80\r\n/.test(out.text()),
+      10_000,
+      () => `the pty back at 80 columns: ${JSON.stringify(out.text().slice(-400))}`,
+    );
     assert.deepEqual(errors, [], 'no error reached the client');
     assert.equal(session.status, 'ready');
   });
@@ -233,10 +249,21 @@ describe('playground server', () => {
     const progress: { done: number; total: number }[] = [];
     session.on('task', (t) => tasks.push(t));
     session.on('progress', (p) => progress.push(p));
-    assert.deepEqual(session.tasks.map((t) => t.id), ['make-file']);
+    assert.deepEqual(
+      session.tasks.map((t) => t.id),
+      ['make-file'],
+    );
     session.write(0, 'touch ~/hello.txt\r');
-    await waitFor(() => tasks.some((t) => t.id === 'make-file' && t.state === 'done'), 10_000, () => `make-file done (events: ${JSON.stringify(tasks)})`);
-    await waitFor(() => progress.some((p) => p.done === 1 && p.total === 1), 5000, () => `progress 1/1 (got ${JSON.stringify(progress)})`);
+    await waitFor(
+      () => tasks.some((t) => t.id === 'make-file' && t.state === 'done'),
+      10_000,
+      () => `make-file done (events: ${JSON.stringify(tasks)})`,
+    );
+    await waitFor(
+      () => progress.some((p) => p.done === 1 && p.total === 1),
+      5000,
+      () => `progress 1/1 (got ${JSON.stringify(progress)})`,
+    );
     assert.equal(session.tasks[0]?.state, 'done');
   });
 

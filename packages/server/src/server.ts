@@ -74,8 +74,10 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
       const pathname = new URL(req.url ?? '/', 'http://x').pathname;
       if (pathname === '/healthz') return sendJson(res, 200, { ok: true, sessions: sessions.size, sandbox: driver.name });
       if (await api.handle(req, res, pathname)) return;
-      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new PlaygroundError(ErrorCode.MethodNotAllowed, `${req.method} is not allowed on ${pathname}`));
-      if (widget && pathname.startsWith('/widget/') && (await serveStatic(req, res, widget, pathname.slice('/widget'.length), { headers: widgetFileHeaders }))) return;
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return sendError(res, new PlaygroundError(ErrorCode.MethodNotAllowed, `${req.method} is not allowed on ${pathname}`));
+      if (widget && pathname.startsWith('/widget/') && (await serveStatic(req, res, widget, pathname.slice('/widget'.length), { headers: widgetFileHeaders })))
+        return;
       if (config.staticDir && (await serveStatic(req, res, config.staticDir, pathname, { headers: () => pageHeaders?.headersFor(pathname) }))) return;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('not found');

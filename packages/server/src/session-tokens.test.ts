@@ -16,7 +16,16 @@ const AUDIENCE = 'ix-playground-test';
 
 /** Mints a token the way docs/operating.md shows, with parts overridable to make bad ones. */
 function mint(
-  options: { secret?: string; issuer?: string; audience?: string; expires?: string | number; issuedAt?: number; jti?: string | null; playground?: string | null; sub?: string } = {},
+  options: {
+    secret?: string;
+    issuer?: string;
+    audience?: string;
+    expires?: string | number;
+    issuedAt?: number;
+    jti?: string | null;
+    playground?: string | null;
+    sub?: string;
+  } = {},
 ): Promise<string> {
   const claims: Record<string, unknown> = {};
   if (options.playground !== null) claims.playground = options.playground ?? 'hello';
@@ -49,7 +58,10 @@ describe('signed session tokens', () => {
   after(() => server.close());
 
   function post(token: string | undefined, playground = 'hello') {
-    return request(server.url, 'POST', '/api/sessions', { body: JSON.stringify({ playground }), headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+    return request(server.url, 'POST', '/api/sessions', {
+      body: JSON.stringify({ playground }),
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    });
   }
 
   test('every bad token is refused with 401 and a reason, and starts no sandbox', async () => {
@@ -63,7 +75,18 @@ describe('signed session tokens', () => {
       ['wrong issuer', await mint({ issuer: 'https://evil.example' }), /"iss"/],
       ['signed with another key', await mint({ secret: 'some-other-secret-that-is-long-enough-000' }), /signature/],
       ['alg none', unsigned(), /algorithm|well-formed/],
-      ['another algorithm (ES256)', await new SignJWT({ playground: 'hello' }).setProtectedHeader({ alg: 'ES256' }).setIssuedAt().setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('2m').setJti(randomUUID()).sign(privateKey), /algorithm/],
+      [
+        'another algorithm (ES256)',
+        await new SignJWT({ playground: 'hello' })
+          .setProtectedHeader({ alg: 'ES256' })
+          .setIssuedAt()
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setExpirationTime('2m')
+          .setJti(randomUUID())
+          .sign(privateKey),
+        /algorithm/,
+      ],
       ['older than the maximum age', await mint({ issuedAt: now - 3600, expires: now + 600 }), /maximum token age/],
       ['without a jti', await mint({ jti: null }), /"jti"/],
       ['without a playground', await mint({ playground: null }), /"playground"/],
@@ -117,7 +140,7 @@ describe('signed session tokens', () => {
     }
   });
 
-  test('per-client limits count a token\'s user, not the address', async () => {
+  test("per-client limits count a token's user, not the address", async () => {
     const limited = await startServer({
       ...configFromEnv({ IX_TOKEN_SECRET: SECRET, IX_TOKEN_ISSUER: ISSUER, IX_TOKEN_AUDIENCE: AUDIENCE }),
       port: 0,
@@ -128,7 +151,8 @@ describe('signed session tokens', () => {
       maxSessionsPerClient: 1,
     });
     try {
-      const as = async (sub: string) => request(limited.url, 'POST', '/api/sessions', { body: '{"playground":"hello"}', headers: { authorization: `Bearer ${await mint({ sub })}` } });
+      const as = async (sub: string) =>
+        request(limited.url, 'POST', '/api/sessions', { body: '{"playground":"hello"}', headers: { authorization: `Bearer ${await mint({ sub })}` } });
       const ann = await as('ann');
       assert.equal(ann.status, 201);
       const page = new RawClient(limited.url); // ann's playground is in use on a page
@@ -146,22 +170,44 @@ describe('signed session tokens', () => {
 describe('token configuration', () => {
   test('refuses a short secret, a missing issuer or audience, both a secret and a key, and an algorithm that does not fit', () => {
     const base = { IX_TOKEN_SECRET: SECRET, IX_TOKEN_ISSUER: ISSUER, IX_TOKEN_AUDIENCE: AUDIENCE };
-    assert.throws(() => configFromEnv({ ...base, IX_TOKEN_SECRET: 'short' }), (e: unknown) => e instanceof ConfigError && /at least 32 bytes/.test(e.message));
+    assert.throws(
+      () => configFromEnv({ ...base, IX_TOKEN_SECRET: 'short' }),
+      (e: unknown) => e instanceof ConfigError && /at least 32 bytes/.test(e.message),
+    );
     assert.throws(() => configFromEnv({ ...base, IX_TOKEN_ISSUER: '' }), /IX_TOKEN_ISSUER and IX_TOKEN_AUDIENCE/);
     assert.throws(() => configFromEnv({ ...base, IX_TOKEN_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----' }), /not both/);
     assert.throws(() => configFromEnv({ ...base, IX_TOKEN_ALG: 'none' }), /IX_TOKEN_ALG must be one of HS256/);
     assert.throws(() => configFromEnv({ IX_TOKEN_ISSUER: ISSUER }), /without IX_TOKEN_SECRET or IX_TOKEN_PUBLIC_KEY/);
     assert.equal(configFromEnv({}).tokens, undefined, 'no variables: anonymous sessions');
-    assert.deepEqual(configFromEnv(base).tokens, { secret: SECRET, publicKey: undefined, algorithm: 'HS256', issuer: ISSUER, audience: AUDIENCE, maxAgeMs: 600_000 });
+    assert.deepEqual(configFromEnv(base).tokens, {
+      secret: SECRET,
+      publicKey: undefined,
+      algorithm: 'HS256',
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      maxAgeMs: 600_000,
+    });
   });
 
   test('a public key checks tokens signed with its private key', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const config = configFromEnv({ IX_TOKEN_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(), IX_TOKEN_ALG: 'ES256', IX_TOKEN_ISSUER: ISSUER, IX_TOKEN_AUDIENCE: AUDIENCE });
+    const config = configFromEnv({
+      IX_TOKEN_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      IX_TOKEN_ALG: 'ES256',
+      IX_TOKEN_ISSUER: ISSUER,
+      IX_TOKEN_AUDIENCE: AUDIENCE,
+    });
     const server = await startServer({ ...config, port: 0, staticDir: '', playgrounds, checkIntervalMs: 0, watch: false });
     try {
       const sign = (alg: string, key: Parameters<SignJWT['sign']>[0]) =>
-        new SignJWT({ playground: 'hello' }).setProtectedHeader({ alg }).setIssuedAt().setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1m').setJti(randomUUID()).sign(key);
+        new SignJWT({ playground: 'hello' })
+          .setProtectedHeader({ alg })
+          .setIssuedAt()
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setExpirationTime('1m')
+          .setJti(randomUUID())
+          .sign(key);
       const good = await request(server.url, 'POST', '/api/sessions', { body: '{}', headers: { authorization: `Bearer ${await sign('ES256', privateKey)}` } });
       assert.equal(good.status, 201, `the playground comes from the token when the body names none: ${JSON.stringify(good.body)}`);
       // Algorithm confusion: an HMAC token "signed" with the public key's text must not pass.

@@ -50,11 +50,13 @@ export class SessionTokens {
       throw new PlaygroundError(ErrorCode.Unauthorized, `the session token was refused: ${reason(error)}`);
     }
     const { playground: granted, sub, jti, exp } = payload as { playground?: unknown; sub?: unknown; jti?: unknown; exp?: unknown };
-    if (typeof granted !== 'string' || !granted) throw new PlaygroundError(ErrorCode.Unauthorized, 'the session token was refused: it has no "playground" claim');
+    if (typeof granted !== 'string' || !granted)
+      throw new PlaygroundError(ErrorCode.Unauthorized, 'the session token was refused: it has no "playground" claim');
     if (playground !== undefined && playground !== granted) {
       throw new PlaygroundError(ErrorCode.Unauthorized, `the session token is for playground "${granted.slice(0, 64)}", not "${playground.slice(0, 64)}"`);
     }
-    if (typeof jti !== 'string' || !jti || jti.length > 200) throw new PlaygroundError(ErrorCode.Unauthorized, 'the session token was refused: its "jti" must be a short string');
+    if (typeof jti !== 'string' || !jti || jti.length > 200)
+      throw new PlaygroundError(ErrorCode.Unauthorized, 'the session token was refused: its "jti" must be a short string');
     this.#forgetExpired();
     if (this.#used.has(jti)) throw new PlaygroundError(ErrorCode.Unauthorized, 'the session token was refused: it was already used (mint one per session)');
     if (this.#used.size >= MAX_REMEMBERED) throw new PlaygroundError(ErrorCode.Unavailable, 'too many session tokens in flight; try again in a moment');
@@ -80,7 +82,8 @@ export class SessionTokens {
 /** A short reason for a person reading the error, without echoing the token. */
 function reason(error: unknown): string {
   if (error instanceof errors.JWTExpired) return error.claim === 'iat' ? "it is older than this server's maximum token age" : 'it has expired';
-  if (error instanceof errors.JWTClaimValidationFailed) return `claim "${error.claim}" ${error.reason === 'check_failed' ? 'is wrong' : error.reason.replace(/_/g, ' ')}`;
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return `claim "${error.claim}" ${error.reason === 'check_failed' ? 'is wrong' : error.reason.replace(/_/g, ' ')}`;
   if (error instanceof errors.JOSEAlgNotAllowed) return 'it is signed with an algorithm this server does not accept';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'its signature does not verify';
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'it is not a well-formed signed JWT';

@@ -86,7 +86,10 @@ export async function serveStatic(req: IncomingMessage, res: ServerResponse, roo
       ...headers,
     });
     if (req.method === 'HEAD') res.end();
-    else createReadStream(file).on('error', () => res.destroy()).pipe(res);
+    else
+      createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res);
     return true;
   } catch {
     return false;

@@ -193,7 +193,12 @@ export class TaskRunner {
     const result = await this.#exec(task.check, task.timeout, task.machine);
     if (result.code === 0) return { state: 'done', message: messageOf(result.output), exitCode: 0, durationMs: result.durationMs };
     if (result.timedOut) {
-      return { state: 'pending', message: `the check did not finish within ${task.timeout / 1000}s and was stopped`, exitCode: null, durationMs: result.durationMs };
+      return {
+        state: 'pending',
+        message: `the check did not finish within ${task.timeout / 1000}s and was stopped`,
+        exitCode: null,
+        durationMs: result.durationMs,
+      };
     }
     const pending: Outcome = { state: 'pending', message: messageOf(result.output), exitCode: result.code, durationMs: result.durationMs };
     if (!task.fail || this.#disposed) return pending;
@@ -211,9 +216,12 @@ export class TaskRunner {
       timer = setTimeout(() => resolve({ code: null, output: '', timedOut: true, durationMs: elapsed() }), timeoutMs + GIVE_UP_GRACE_MS);
       timer.unref?.();
     });
-    const run = this.#options.exec(script, timeoutMs, machine).catch(
-      (error: unknown): ExecResult => ({ code: null, output: `the check could not run: ${(error as Error)?.message ?? String(error)}`, timedOut: false, durationMs: elapsed() }),
-    );
+    const run = this.#options.exec(script, timeoutMs, machine).catch((error: unknown): ExecResult => ({
+      code: null,
+      output: `the check could not run: ${(error as Error)?.message ?? String(error)}`,
+      timedOut: false,
+      durationMs: elapsed(),
+    }));
     try {
       return await Promise.race([run, giveUp]);
     } finally {
@@ -250,10 +258,19 @@ function describe(task: ManifestTask): Pick<TaskInfo, 'id' | 'title' | 'hint' | 
 /** The parts of a task's info that a check produced. */
 function resultOf(info: TaskInfo): Outcome {
   const { state, message, exitCode, durationMs } = info;
-  return { state, ...(message !== undefined ? { message } : {}), ...(exitCode !== undefined ? { exitCode } : {}), ...(durationMs !== undefined ? { durationMs } : {}) };
+  return {
+    state,
+    ...(message !== undefined ? { message } : {}),
+    ...(exitCode !== undefined ? { exitCode } : {}),
+    ...(durationMs !== undefined ? { durationMs } : {}),
+  };
 }
 
 function messageOf(output: string): string | undefined {
-  const lines = output.split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(0, MESSAGE_LINES);
+  const lines = output
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter(Boolean)
+    .slice(0, MESSAGE_LINES);
   return lines.length ? lines.join('\n').slice(0, 4000) : undefined;
 }

@@ -61,10 +61,13 @@ describe('task states', () => {
       ['rm -rf happened', { code: 0 }],
     ]);
     const calls: string[] = [];
-    const runner = new TaskRunner([task('a', { fail: { check: 'rm -rf happened', message: 'You deleted the wrong folder: run `restore`.' } }), task('b', { needs: ['a'] })], {
-      exec: fakeExec(table, calls),
-      intervalMs: 0,
-    });
+    const runner = new TaskRunner(
+      [task('a', { fail: { check: 'rm -rf happened', message: 'You deleted the wrong folder: run `restore`.' } }), task('b', { needs: ['a'] })],
+      {
+        exec: fakeExec(table, calls),
+        intervalMs: 0,
+      },
+    );
     try {
       await within(runner.run(), 2000, 'pass');
       const [a] = runner.tasks;

@@ -83,7 +83,17 @@ describe('webhooks', () => {
     const runner = new TaskRunner(tasks, { exec, intervalMs: 0 });
     const sender = new WebhookSender({ url: receiver.url, secret: SECRET });
     // A session's task side is its runner's: tasks, progress and the same events.
-    const source = { id: 'sess-1', manifest: { name: 'lab' }, get tasks() { return runner.tasks; }, get progress() { return runner.progress; }, on: runner.on.bind(runner) };
+    const source = {
+      id: 'sess-1',
+      manifest: { name: 'lab' },
+      get tasks() {
+        return runner.tasks;
+      },
+      get progress() {
+        return runner.progress;
+      },
+      on: runner.on.bind(runner),
+    };
     const unsubscribe = sendTaskEvents(sender, source);
     try {
       await runner.run({ announce: true }); // running and unchanged results are not news
@@ -134,7 +144,10 @@ describe('webhooks', () => {
       await sender.idle();
       assert.equal(receiver.requests.length, 3);
       assert.equal(new Set(receiver.requests.map((r) => r.headers['x-ix-delivery'])).size, 1);
-      assert.ok(receiver.requests.every((r) => verify(SECRET, r.headers, r.body)), 'every retry is freshly and correctly signed');
+      assert.ok(
+        receiver.requests.every((r) => verify(SECRET, r.headers, r.body)),
+        'every retry is freshly and correctly signed',
+      );
       assert.deepEqual(warnings, []);
     } finally {
       await sender.close();
@@ -222,7 +235,10 @@ describe('webhooks from a running server', () => {
   before(async () => {
     await receiver.start();
     dir = await mkdtemp(path.join(os.tmpdir(), 'ix-webhook-'));
-    await writeFile(path.join(dir, 'lab.yaml'), ['name: lab', 'title: Lab', 'tasks:', '  - id: make-file', '    title: Create done.txt', '    check: test -f ~/done.txt', ''].join('\n'));
+    await writeFile(
+      path.join(dir, 'lab.yaml'),
+      ['name: lab', 'title: Lab', 'tasks:', '  - id: make-file', '    title: Create done.txt', '    check: test -f ~/done.txt', ''].join('\n'),
+    );
     const config = configFromEnv({ IX_WEBHOOK_URL: receiver.url, IX_WEBHOOK_SECRET: SECRET, IX_WATCH: '0', IX_STATIC: '' });
     server = await startServer({ ...config, port: 0, playgrounds: dir, checkIntervalMs: 0 });
   });
@@ -254,13 +270,19 @@ describe('webhooks from a running server', () => {
 
 describe('webhook configuration', () => {
   test('IX_WEBHOOK_URL with IX_WEBHOOK_SECRET configures webhooks; neither leaves them off', () => {
-    assert.deepEqual(configFromEnv({ IX_WEBHOOK_URL: 'https://example.com/hooks', IX_WEBHOOK_SECRET: 's3cret' }).webhook, { url: 'https://example.com/hooks', secret: 's3cret' });
+    assert.deepEqual(configFromEnv({ IX_WEBHOOK_URL: 'https://example.com/hooks', IX_WEBHOOK_SECRET: 's3cret' }).webhook, {
+      url: 'https://example.com/hooks',
+      secret: 's3cret',
+    });
     assert.equal(configFromEnv({}).webhook, undefined);
   });
 
   test('a URL without a secret, a secret without a URL, or a URL that is not http(s) is refused naming the variable', () => {
     const refused = (env: NodeJS.ProcessEnv, pattern: RegExp) =>
-      assert.throws(() => configFromEnv(env), (error: unknown) => error instanceof ConfigError && error.code === 'config' && pattern.test(error.message));
+      assert.throws(
+        () => configFromEnv(env),
+        (error: unknown) => error instanceof ConfigError && error.code === 'config' && pattern.test(error.message),
+      );
     refused({ IX_WEBHOOK_URL: 'https://example.com/hooks' }, /IX_WEBHOOK_SECRET is not/);
     refused({ IX_WEBHOOK_SECRET: 's3cret' }, /IX_WEBHOOK_URL is not/);
     refused({ IX_WEBHOOK_URL: 'ftp://example.com/', IX_WEBHOOK_SECRET: 's' }, /IX_WEBHOOK_URL must be an http\(s\) URL/);

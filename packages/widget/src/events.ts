@@ -91,7 +91,9 @@ export interface IxEventMap {
 // The events bubble and are composed, so listeners on any element, the document or the window
 // hear them: all three maps know their types.
 declare global {
+  /* eslint-disable @typescript-eslint/no-empty-object-type -- declaration merging adds the ix-* events */
   interface HTMLElementEventMap extends IxEventMap {}
   interface DocumentEventMap extends IxEventMap {}
   interface WindowEventMap extends IxEventMap {}
+  /* eslint-enable @typescript-eslint/no-empty-object-type */
 }

@@ -23,7 +23,9 @@ function shape(el: Element): string {
 
 describe('renderMarkdown (hints)', () => {
   it('renders paragraphs, lists, code, emphasis and http(s) links', () => {
-    const el = md('Use `chmod 600` and **read** *the* _manual_.\nSame paragraph.\n\n- one\n- [two](https://example.com/a?b=1&c=2)\n\n```\nls -l\n  <b>x</b>\n```');
+    const el = md(
+      'Use `chmod 600` and **read** *the* _manual_.\nSame paragraph.\n\n- one\n- [two](https://example.com/a?b=1&c=2)\n\n```\nls -l\n  <b>x</b>\n```',
+    );
     expect(shape(el)).to.equal(
       '<p>Use <code>chmod 600</code> and <strong>read</strong> <em>the</em> <em>manual</em>. Same paragraph.</p>' +
         '<ul><li>one</li><li><a target="_blank" rel="noopener noreferrer" href="https://example.com/a?b=1&amp;c=2">two</a></li></ul>' +
@@ -38,7 +40,16 @@ describe('renderMarkdown (hints)', () => {
   });
 
   it('makes links only for absolute http and https URLs', () => {
-    const bad = ['javascript:alert(1)', 'javascript:window.x=1', 'JaVaScRiPt:alert(1)', 'data:text/html;base64,PHNjcmlwdD4=', 'vbscript:x', '/relative', '//evil.example/x', 'java\tscript:alert(1)'];
+    const bad = [
+      'javascript:alert(1)',
+      'javascript:window.x=1',
+      'JaVaScRiPt:alert(1)',
+      'data:text/html;base64,PHNjcmlwdD4=',
+      'vbscript:x',
+      '/relative',
+      '//evil.example/x',
+      'java\tscript:alert(1)',
+    ];
     for (const url of bad) {
       const el = md(`[label](${url})`);
       expect(el.querySelector('a')?.outerHTML, url).to.equal(undefined);

@@ -182,23 +182,28 @@ export class IxPlayground extends LitElement {
     const hidden = status === 'ready' || (status === 'idle' && !showStart);
     const tabs = this.#controller?.tabs ?? [];
     return html`
-      ${tabs.length
-        ? html`<div class="tabs" part="tabs" role="tablist">
+      ${
+        tabs.length
+          ? html`<div class="tabs" part="tabs" role="tablist">
             ${tabs.map(
-              (tab) => html`<button role="tab" part="tab" aria-selected=${tab.active ? 'true' : 'false'} @click=${() => this.selectTab(tab.id)}>${tab.name}</button>`,
+              (tab) =>
+                html`<button role="tab" part="tab" aria-selected=${tab.active ? 'true' : 'false'} @click=${() => this.selectTab(tab.id)}>${tab.name}</button>`,
             )}
             <button class="new-tab" part="new-tab" aria-label="Open a new terminal tab" title="New tab" @click=${() => this.openTab()}>+</button>
           </div>`
-        : nothing}
+          : nothing
+      }
       <div class="terminal" part="terminal">
         ${this.terminal ? nothing : html`<div class="placeholder" part="placeholder" aria-hidden="true"><span>$</span><span class="cursor"></span></div>`}
       </div>
-      ${this.#notice
-        ? html`<div class="notice ${this.#notice.level}" part="notice" role=${this.#notice.level === 'error' ? 'alert' : 'status'}>
+      ${
+        this.#notice
+          ? html`<div class="notice ${this.#notice.level}" part="notice" role=${this.#notice.level === 'error' ? 'alert' : 'status'}>
             <span>${this.#notice.text}</span>
             <button aria-label="Dismiss" @click=${() => this.#showNotice(undefined)}>×</button>
           </div>`
-        : nothing}
+          : nothing
+      }
       <div class="overlay" part="overlay" role="status" aria-live="polite" ?hidden=${hidden}>
         <div class="message">${this.#message}</div>
         ${showStart ? html`<button @click=${() => void this.#boot()}>Start terminal</button>` : nothing}

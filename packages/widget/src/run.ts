@@ -109,7 +109,10 @@ export class IxRun extends LitElement {
 
 /** Drops blank first/last lines, trailing spaces and the indentation every line shares. */
 export function dedent(text: string): string {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n').map((l) => l.trimEnd());
+  const lines = text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((l) => l.trimEnd());
   while (lines.length && !lines[0]) lines.shift();
   while (lines.length && !lines[lines.length - 1]) lines.pop();
   const indent = Math.min(...lines.filter(Boolean).map((l) => /^\s*/.exec(l)![0].length));

@@ -49,6 +49,7 @@ function scriptedSession(tasks: TaskInfo[]): { session: Session; send(message: o
     onerror: WebSocketLike['onerror'] = null;
     onclose: WebSocketLike['onclose'] = null;
     constructor() {
+      // eslint-disable-next-line @typescript-eslint/no-this-alias -- the test keeps the socket the code under test made
       socket = this;
       queueMicrotask(() => {
         this.readyState = 1;
@@ -60,7 +61,15 @@ function scriptedSession(tasks: TaskInfo[]): { session: Session; send(message: o
       sent.push(data);
       const message = JSON.parse(data) as { type: string; session: string };
       if (message.type === 'attach') {
-        const welcome = { type: 'welcome', protocol: PROTOCOL, session: message.session, mode: 'rw', playground: { name: 'scripted', title: 'Scripted lab' }, terminals: [], tasks };
+        const welcome = {
+          type: 'welcome',
+          protocol: PROTOCOL,
+          session: message.session,
+          mode: 'rw',
+          playground: { name: 'scripted', title: 'Scripted lab' },
+          terminals: [],
+          tasks,
+        };
         queueMicrotask(() => this.onmessage?.({ data: JSON.stringify(welcome) }));
       }
     }

@@ -202,8 +202,9 @@ export class IxTasks extends LitElement {
           ${this.#checking ? 'Checking…' : 'Check now'}
         </button>
       </div>
-      ${total
-        ? html`<div
+      ${
+        total
+          ? html`<div
             class="progress"
             part="progress"
             role="progressbar"
@@ -215,11 +216,13 @@ export class IxTasks extends LitElement {
           >
             <div class="bar" part="progress-bar"></div>
           </div>`
-        : nothing}
+          : nothing
+      }
       <p class="summary" part="summary" role="status" aria-live="polite">${summary}</p>
       ${this.#statusLine(total)}
-      ${this.#notices.length
-        ? html`<ul class="notices" part="notices">
+      ${
+        this.#notices.length
+          ? html`<ul class="notices" part="notices">
             ${this.#notices.map(
               (n) => html`<li class="notice ${n.level}" role=${n.level === 'error' ? 'alert' : 'status'}>
                 <span>${n.message}</span>
@@ -227,7 +230,8 @@ export class IxTasks extends LitElement {
               </li>`,
             )}
           </ul>`
-        : nothing}
+          : nothing
+      }
       ${total ? html`<ol class="list" part="list">${tasks.map((t, i) => this.#renderTask(t, i))}</ol>` : nothing}
     `;
   }
@@ -255,8 +259,9 @@ export class IxTasks extends LitElement {
         <div class="task-title">${task.title}</div>
         <div class="state">${state}</div>
         ${task.message && task.state !== 'blocked' ? html`<div class="message" part="message">${task.message}</div>` : nothing}
-        ${task.hint
-          ? html`<button
+        ${
+          task.hint
+            ? html`<button
                 class="link hint-button"
                 part="hint-button"
                 aria-expanded=${open ? 'true' : 'false'}
@@ -266,7 +271,8 @@ export class IxTasks extends LitElement {
                 ${open ? 'Hide hint' : 'Show hint'}<span class="visually-hidden"> for “${task.title}”</span>
               </button>
               <div class="hint" part="hint" id=${hintId} ?hidden=${!open}>${open ? renderMarkdown(task.hint) : nothing}</div>`
-          : nothing}
+            : nothing
+        }
       </div>
     </li>`;
   }

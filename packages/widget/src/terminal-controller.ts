@@ -121,7 +121,9 @@ export class TerminalController {
     try {
       await this.#attach(url, ticket);
     } catch (error) {
-      const stale = error instanceof PlaygroundError && (error.code === ErrorCode.SessionNotFound || error.code === ErrorCode.Unauthorized || error.code === ErrorCode.Ended);
+      const stale =
+        error instanceof PlaygroundError &&
+        (error.code === ErrorCode.SessionNotFound || error.code === ErrorCode.Unauthorized || error.code === ErrorCode.Ended);
       if (!stored || !stale) throw error;
       // The remembered session is gone (expired or server restarted): start a new one.
       this.#store.clear();
@@ -193,7 +195,12 @@ export class TerminalController {
     term.loadAddon(fit);
     const styles = openTerminal(term, box, area, this.#host.root);
     term.onData((data) => this.#session?.write(id, data));
-    term.onBinary((data) => this.#session?.write(id, Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff)));
+    term.onBinary((data) =>
+      this.#session?.write(
+        id,
+        Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff),
+      ),
+    );
     term.onResize(({ cols, rows }) => this.#session?.resize(id, cols, rows));
     const tab = { term, fit, box, styles };
     this.#tabs.set(id, tab);
@@ -228,7 +235,11 @@ export class TerminalController {
         const resumed = term.buffer.active.length > term.rows || term.buffer.active.cursorY > 0;
         term.reset();
         term.write(data);
-        if (resumed) host.notice({ level: 'info', text: 'You were away longer than the replay buffer lasts: showing the current screen; some older output is not shown.' });
+        if (resumed)
+          host.notice({
+            level: 'info',
+            text: 'You were away longer than the replay buffer lasts: showing the current screen; some older output is not shown.',
+          });
       }),
       session.on('notice', (notice) => host.notice({ level: notice.level, text: notice.message })),
       session.on('terminal', ({ id }) => {

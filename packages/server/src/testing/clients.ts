@@ -41,20 +41,24 @@ export function request(
   options: { body?: string; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, base), { method, agent: false, headers: { 'content-type': 'application/json', ...options.headers }, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON
-        }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
+    const req = http.request(
+      new URL(path, base),
+      { method, agent: false, headers: { 'content-type': 'application/json', ...options.headers }, timeout: 10_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // not JSON
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.on('error', reject);
     req.end(options.body);
@@ -104,7 +108,11 @@ export class RawClient {
   }
 
   async message<T extends ServerMessage['type']>(type: T): Promise<Extract<ServerMessage, { type: T }>> {
-    await waitFor(() => this.messages.some((m) => m.type === type), 5000, () => `a "${type}" message (got ${JSON.stringify(this.messages)})`);
+    await waitFor(
+      () => this.messages.some((m) => m.type === type),
+      5000,
+      () => `a "${type}" message (got ${JSON.stringify(this.messages)})`,
+    );
     return this.messages.find((m) => m.type === type) as Extract<ServerMessage, { type: T }>;
   }
 }

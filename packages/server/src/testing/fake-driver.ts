@@ -19,7 +19,10 @@ function interpreter(files: Map<string, string>, pid: number): Interpreter {
   return (line, size) => {
     let output = '';
     let code = 0;
-    for (const command of line.split(';').map((c) => c.trim()).filter(Boolean)) {
+    for (const command of line
+      .split(';')
+      .map((c) => c.trim())
+      .filter(Boolean)) {
       const [name, ...args] = command.split(/\s+/);
       const path = (args[0] ?? '').replace(/^~\//, '');
       switch (name) {
@@ -188,7 +191,8 @@ export class FakeMachine implements Machine {
 
   async exec(script: string, _timeoutMs: number): Promise<ExecResult> {
     this.scripts.push(script);
-    if (this.failWith && script.includes(this.failWith.match)) return { code: this.failWith.code, output: this.failWith.output, timedOut: false, durationMs: 1 };
+    if (this.failWith && script.includes(this.failWith.match))
+      return { code: this.failWith.code, output: this.failWith.output, timedOut: false, durationMs: 1 };
     let output = '';
     let code = 0;
     for (const line of script.split('\n').filter((l) => l.trim())) {
