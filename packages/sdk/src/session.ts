@@ -20,6 +20,7 @@ import {
   type TerminalInfo,
 } from './protocol.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
+import type { SessionFeatures, TerminalSession } from './terminal-session.js';
 import type { WebSocketConstructor } from './websocket.js';
 
 /** Where a session is in its life. */
@@ -100,7 +101,9 @@ const decoder = new TextDecoder();
  * again, and an {@link AckTracker} keeping the byte accounting across connections. This class
  * holds the state the server reported and the promise of {@link open}.
  */
-export class Session {
+export class Session implements TerminalSession {
+  /** Everything: tasks, resume, tabs. */
+  readonly features: SessionFeatures = { tasks: true, resume: true, tabs: true };
   /** Session id (safe to show; useless without a token). */
   readonly id: string;
   /** Token this client attaches with (keep it like a password). */

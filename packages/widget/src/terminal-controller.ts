@@ -11,6 +11,7 @@ import {
   type NoticeLevel,
   type SessionStatus,
   type SessionTicket,
+  type TerminalSession,
 } from '@ix-playground/sdk';
 import { DisposableStore } from '@ix-playground/sdk/disposable';
 import { IxCompleteEvent, IxProgressEvent, IxTaskEvent } from './events.js';
@@ -73,7 +74,7 @@ export class TerminalController {
   #xterm: XtermModules | undefined;
   #tabs = new Map<number, Tab>();
   #active = 0;
-  #session: Session | undefined;
+  #session: TerminalSession | undefined;
   #resize: ResizeObserver | undefined;
   /** Subscriptions to the current session. */
   #held = new DisposableStore();
@@ -87,7 +88,7 @@ export class TerminalController {
   }
 
   /** The SDK session, once attached. */
-  get session(): Session | undefined {
+  get session(): TerminalSession | undefined {
     return this.#session;
   }
 
@@ -98,7 +99,8 @@ export class TerminalController {
 
   /** The tabs to show, in order, and which one is active; none for read-only spectators. */
   get tabs(): { id: number; name: string; active: boolean }[] {
-    if (this.#session?.grantedMode === 'ro') return [];
+    // Spectators and one-terminal servers (ttyd) get no tab bar.
+    if (this.#session?.grantedMode === 'ro' || this.#session?.features.tabs === false) return [];
     return [...this.#tabs.keys()].map((id) => ({ id, name: this.#session?.terminals.get(id)?.name ?? `shell ${id + 1}`, active: id === this.#active }));
   }
 
@@ -221,9 +223,30 @@ export class TerminalController {
     }
   }
 
-  async #attach(url: string, ticket: SessionTicket): Promise<void> {
+  /**
+   * Shows a terminal of a stock ttyd server (`url`: its WebSocket URL, `token`: its AuthToken, if it
+   * has one). ttyd has no tasks, no tabs and no resume; the page is told so.
+   */
+  async startTtyd(url: string, token: string): Promise<void> {
+    const [xterm, { TtydSession }] = await Promise.all([this.#loadingXterm, import('@ix-playground/sdk/ttyd')]);
+    if (!this.#host.element.isConnected) return;
+    if (!this.#xterm) {
+      this.#xterm = xterm;
+      adoptStylesheet(this.#host.root, xterm.css);
+    }
+    const { term } = this.#tab(0);
+    const session = new TtydSession({ url, token, cols: term.cols, rows: term.rows, manualAck: true });
+    this.#listen(session);
+    await session.open();
+    this.#host.notice({
+      level: 'info',
+      text: 'This terminal runs on a ttyd server: no task checks, and a lost connection cannot resume (it starts a new shell).',
+    });
+  }
+
+  /** Follows a session: its output into the tabs, its events into the element's status and DOM events. */
+  #listen(session: TerminalSession): void {
     const host = this.#host;
-    const session = new Session({ url, id: ticket.id, token: ticket.token, manualAck: true });
     this.#session = session;
     this.#completed = false;
     this.#held.add(
@@ -264,7 +287,17 @@ export class TerminalController {
         }
       }),
     );
+  }
+
+  async #attach(url: string, ticket: SessionTicket): Promise<void> {
+    const session = new Session({ url, id: ticket.id, token: ticket.token, manualAck: true });
+    this.#listen(session);
     await session.open();
+    this.#fitSession(session);
+  }
+
+  /** Tells the server the size each terminal has on the page. */
+  #fitSession(session: TerminalSession): void {
     for (const id of session.terminals.keys()) {
       const { term } = this.#tab(id);
       session.resize(id, term.cols, term.rows);
