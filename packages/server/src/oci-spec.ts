@@ -57,7 +57,8 @@ export function machineRuntimeSpec(options: MachineRuntimeOptions): Record<strin
       terminal: false,
       user: { uid: 0, gid: 0 },
       // Any image with a shell: `sleep infinity` where sleep knows it, a long sleep loop otherwise.
-      args: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep infinity 2>/dev/null || while :; do sleep 86400; done'],
+      // Its stdio is let go at once, so the runtime's caller sees it finish starting.
+      args: ['/bin/sh', '-c', 'exec </dev/null >/dev/null 2>&1; trap "exit 0" TERM; sleep infinity || while :; do sleep 86400; done'],
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm-256color', 'HOME=/root'],
       cwd: '/',
       capabilities: { bounding: CAPABILITIES, effective: CAPABILITIES, permitted: CAPABILITIES },

@@ -7,6 +7,8 @@ import { ProxyTrust } from './client-address.js';
 import type { ServerConfig } from './config.js';
 import { ConnectionCounter } from './connection-counter.js';
 import { createDriver } from './drivers.js';
+import { prepareMachines } from './machines-startup.js';
+import { usesImages } from './playground-machines.js';
 import { ErrorCode, PlaygroundError } from './errors.js';
 import { Gateway } from './gateway.js';
 import { HeaderRules } from './header-rules.js';
@@ -52,7 +54,11 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   const manifests = await loadManifests(config.playgrounds);
   const limits = (await driver.describeLimits?.()) ?? `the ${driver.name} driver enforces no kernel limits`;
   const origins = new OriginPolicy(config.origins ?? []);
-  const sessions = new SessionManager(driver, config);
+  // Playgrounds with images run as machines; the others on the configured driver.
+  let machines: SandboxDriver | undefined;
+  const machinesDriver = () => (machines ??= createDriver({ ...config, sandbox: 'machines' }));
+  const sessions = new SessionManager((manifest) => (usesImages(manifest) ? machinesDriver() : driver), config);
+  prepareMachines([...manifests.values()], machinesDriver);
   const webhooks = config.webhook ? new WebhookSender(config.webhook) : undefined;
   if (webhooks) sessions.onCreated((session) => sendTaskEvents(webhooks, session));
   const proxies = new ProxyTrust(config.trustProxy ?? []);
@@ -134,6 +140,7 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
       gateway.close();
       await webhooks?.close(2000);
       await driver.close?.();
+      await machines?.close?.();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
