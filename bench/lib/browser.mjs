@@ -35,9 +35,9 @@ export async function launchBrowser() {
  * Opens a server's one-terminal page in a fresh browser context (no cache, no storage) and waits,
  * bounded, until its shell prompt is in the terminal buffer. `grid` ({ cols, rows }) pins the
  * hand-rolled page's terminal to the size <ix-playground> chose, so both draw the same grid.
- * Returns { page, close, grid, loadToPromptMs }.
+ * `onPage(page)` runs before navigation. Returns { page, close, grid, loadToPromptMs }.
  */
-export async function openTerminal(browser, server, { grid, timeoutMs = 30_000 } = {}) {
+export async function openTerminal(browser, server, { grid, timeoutMs = 30_000, onPage } = {}) {
   const context = await browser.createBrowserContext();
   const close = () => within(10_000, 'closing a browser context', context.close()).catch(() => {});
   const url = grid && server.side === 'peer' ? `${server.pageUrl}?cols=${grid.cols}&rows=${grid.rows}` : server.pageUrl;
@@ -45,6 +45,7 @@ export async function openTerminal(browser, server, { grid, timeoutMs = 30_000 }
     const page = await context.newPage();
     await page.setViewport({ width: 1000, height: 600 });
     await page.evaluateOnNewDocument(installProbe);
+    await onPage?.(page); // e.g. start a trace before the page loads
     await within(timeoutMs, `loading ${url}`, page.goto(url, { waitUntil: 'load' }));
     const loadToPromptMs = await page.waitForFunction(() => window.__bench.firstPromptAt, { timeout: timeoutMs, polling: 20 }).then((h) => h.jsonValue());
     const shown = await page.evaluate(() => ({ cols: window.__bench.term().cols, rows: window.__bench.term().rows }));

@@ -207,7 +207,7 @@ export function startNode(name, file, { env = {}, nodeArgs = [], cwd, marker } =
   };
   started.add(entry);
   // A cheap periodic snapshot, so an abrupt exit of the bench still knows what to kill.
-  const snap = setInterval(() => entry.remember(), 2000);
+  const snap = setInterval(() => entry.remember(), 10_000);
   snap.unref();
   exited.then(() => clearInterval(snap));
   return entry;

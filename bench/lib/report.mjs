@@ -28,7 +28,7 @@ export const fmt = {
   mb: (bytes) => (!ok(bytes) ? 'n/a' : `${num(bytes / MB, 2)} MB`),
   mib: (bytes) => (!ok(bytes) ? 'n/a' : `${num(bytes / MiB, 1)} MiB`),
   cores: (n) => (!ok(n) ? 'n/a' : `${n.toFixed(3)} cores`),
-  ratio: (n) => (!ok(n) ? '—' : `${num(n, 2)}×`),
+  ratio: (n) => (!ok(n) ? '—' : n < 0.1 ? `${n.toPrecision(2)}×` : `${num(n, 2)}×`),
   pct: (n) => (!ok(n) ? 'n/a' : `${Math.round(n * 100)}%`),
 };
 

@@ -82,15 +82,25 @@ export async function startIx({ env = {}, nodeArgs = [] } = {}) {
   });
 }
 
-/** Starts the hand-rolled peer (bench/peer/hand-rolled-server.mjs): ws + node-pty, bash on a pty. */
+/**
+ * Starts the hand-rolled peer (bench/peer/hand-rolled-server.mjs): ws + node-pty, bash on a pty.
+ * Its shells get an empty home (HOME), like a fresh service user's, as ix's learner has: this
+ * machine's own dotfiles (root's pyenv init takes ~200 ms) would otherwise slow every peer shell.
+ */
 export async function startPeer({ env = {}, nodeArgs = [] } = {}) {
   const port = await freePort();
+  const home = mkdtempSync(path.join(os.tmpdir(), 'ixbench-peer-home-'));
+  const removeHome = () => rmSync(home, { recursive: true, force: true });
+  onExit(removeHome);
   const proc = startNode('hand-rolled peer', path.join(benchDir, 'peer/hand-rolled-server.mjs'), {
     cwd: rootDir,
     nodeArgs: [...nodeArgsFromEnv('peer'), ...nodeArgs],
-    env: { PORT: String(port), HOST: '127.0.0.1', ...env },
+    env: { PORT: String(port), HOST: '127.0.0.1', HOME: home, ...env },
   });
-  return ready('peer', proc, port, (graceMs) => proc.stop(graceMs));
+  return ready('peer', proc, port, async (graceMs) => {
+    await proc.stop(graceMs);
+    removeHome();
+  });
 }
 
 async function ready(side, proc, port, stop) {
