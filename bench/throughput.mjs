@@ -10,9 +10,10 @@
 //      the keystroke until the line after the output is parsed and the next frame drawn;
 //   3. the server's CPU over (2) from /proc/PID/stat: its own utime+stime, what it reaped (cutime,
 //      cstime), and the live descendants (shell, head, base64, sandbox processes).
-// Reports the best round of each (the machine is shared; the best is the least disturbed).
+// Reports the best round of each (the machine is shared; the best is the least disturbed); the share
+// of the ceiling is per round (stream and ceiling measured back to back), best round.
 //
-// Environment: BENCH_THROUGHPUT_MB (base64 output, default 40), BENCH_THROUGHPUT_ROUNDS (default 2),
+// Environment: BENCH_THROUGHPUT_MB (base64 output, default 40), BENCH_THROUGHPUT_ROUNDS (default 3),
 // BENCH_NO_WRITE=1 (print only).
 import { base64OutputBytes, launchBrowser, openTerminal, streamBase64 } from './lib/browser.mjs';
 import { cpuDelta, installCleanup, processTree, sleep } from './lib/processes.mjs';
@@ -25,7 +26,7 @@ const CONFIG = {
   outputMB,
   /** `head -c` bytes: 3 bytes become 4 base64 characters; 40 MB of base64 from 30 MB of random. */
   inputBytes: Math.round((outputMB * MB * 3) / 4),
-  rounds: envNumber('BENCH_THROUGHPUT_ROUNDS', 2),
+  rounds: envNumber('BENCH_THROUGHPUT_ROUNDS', 3),
 };
 CONFIG.outputBytes = base64OutputBytes(CONFIG.inputBytes);
 
@@ -60,6 +61,7 @@ async function main() {
           serverCpuMsPerMB: (cpu.server * 1000) / (stream.bytes / MB),
           allCpuMsPerMB: (cpu.all * 1000) / (stream.bytes / MB),
         };
+        r.ofCeiling = r.streamMBps / r.ceilingMBps; // the share of the ceiling this round reached
         report.results[side].rounds.push(r);
         console.log(
           `throughput: round ${round} ${side}: ${fmt.mbps(r.streamMBps)} to screen (ceiling ${fmt.mbps(r.ceilingMBps)}), server CPU ${r.serverCpuMsPerMB.toFixed(1)} ms/MB, with descendants ${r.allCpuMsPerMB.toFixed(1)} ms/MB`,
@@ -82,7 +84,7 @@ async function main() {
       serverCpuMsPerMB: mean(side, 'serverCpuMsPerMB'),
       allCpuMsPerMB: mean(side, 'allCpuMsPerMB'),
     };
-    s[side].ofCeiling = s[side].streamMBps / s[side].ceilingMBps;
+    s[side].ofCeiling = best(side, 'ofCeiling');
     Object.assign(report.results[side], s[side]);
   }
   const tput = ratio(s.ix.streamMBps, s.peer.streamMBps);
@@ -93,7 +95,7 @@ async function main() {
       target: '≥ 1.1× peer',
       met: tput >= 1.1,
     }),
-    row('… share of xterm.js parse ceiling in the same page', `${fmt.pct(s.ix.ofCeiling)} of ${fmt.mbps(s.ix.ceilingMBps)}`, `${fmt.pct(s.peer.ofCeiling)} of ${fmt.mbps(s.peer.ceilingMBps)}`, {
+    row('… share of xterm.js parse ceiling in the same page (ceiling: best round)', `${fmt.pct(s.ix.ofCeiling)} (${fmt.mbps(s.ix.ceilingMBps)})`, `${fmt.pct(s.peer.ofCeiling)} (${fmt.mbps(s.peer.ceilingMBps)})`, {
       target: '≥ 50%',
       met: s.ix.ofCeiling >= 0.5,
     }),
@@ -109,7 +111,7 @@ async function main() {
   writeResults('throughput', report, {
     title: `Throughput: ${outputMB} MB of base64 to screen in headless Chromium`,
     notes: [
-      `Grid: ix ${s.ix && report.results.ix.grid.cols}×${report.results.ix.grid.rows}, peer ${report.results.peer.grid.cols}×${report.results.peer.grid.rows}. Best of ${CONFIG.rounds} rounds for MB/s; CPU is the mean.`,
+      `Grid: ix ${s.ix && report.results.ix.grid.cols}×${report.results.ix.grid.rows}, peer ${report.results.peer.grid.cols}×${report.results.peer.grid.rows}. Best of ${CONFIG.rounds} rounds for MB/s and for the share of the ceiling (each round's stream ÷ that round's ceiling, same bytes); CPU is the mean.`,
       'Server CPU: utime+stime of the server\'s Node process over the stream. "With everything it started" adds what it reaped and what its live descendants used (the shell and base64 are the same work on both sides).',
     ],
   });

@@ -72,22 +72,28 @@ export function base64OutputBytes(inputBytes) {
   return chars + 2 * Math.ceil(chars / 76);
 }
 
+let streams = 0;
+
 /**
  * Runs `head -c inputBytes /dev/urandom | base64` in the page's shell and times it in the page, from
  * typing the command until the line after the output has been parsed and the next frame drawn.
  * Returns { ms, bytes }.
  */
 export async function streamBase64(page, inputBytes, timeoutMs = 100_000) {
-  const command = `head -c ${inputBytes} /dev/urandom | base64; echo IXB''DONE`; // the echo of the command never matches
+  // A fresh end marker each time (an earlier one may still be on screen); split by quotes, so
+  // the echo of the command line itself never matches.
+  const marker = `IXBDONE${++streams}`;
+  const command = `head -c ${inputBytes} /dev/urandom | base64; echo ${marker.slice(0, 3)}''${marker.slice(3)}`;
   const ms = await page.evaluate(
-    async (cmd, timeout) => {
+    async (cmd, done, timeout) => {
       const b = window.__bench;
       const start = performance.now();
       b.input(cmd + '\r');
-      await b.whenLine('IXBDONE', timeout);
+      await b.whenLine(done, timeout);
       return (await b.nextFrame()) - start;
     },
     command,
+    marker,
     timeoutMs,
   );
   return { ms, bytes: base64OutputBytes(inputBytes) };

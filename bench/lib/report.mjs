@@ -23,7 +23,7 @@ export function ratio(ix, peer) {
 const num = (n, digits) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(Math.min(digits, 1)) : n.toFixed(digits));
 const ok = (n) => typeof n === 'number' && Number.isFinite(n);
 export const fmt = {
-  ms: (n) => (!ok(n) ? 'n/a' : n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${Math.round(n)} ms`),
+  ms: (n) => (!ok(n) ? 'n/a' : n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : n < 100 ? `${n.toFixed(1)} ms` : `${Math.round(n)} ms`),
   mbps: (n) => (!ok(n) ? 'n/a' : `${num(n, 2)} MB/s`),
   mb: (bytes) => (!ok(bytes) ? 'n/a' : `${num(bytes / MB, 2)} MB`),
   mib: (bytes) => (!ok(bytes) ? 'n/a' : `${num(bytes / MiB, 1)} MiB`),

@@ -1,5 +1,5 @@
 // A Chromium performance trace (puppeteer's page.tracing) read back: the page's main-thread time by
-// kind of work (scripting, rendering, painting, GC…) and its JavaScript CPU profile (the V8 sampling
+// kind of work (scripting, style and layout, painting, GC) and its JavaScript CPU profile (the V8 sampling
 // profiler's ProfileChunk events), in the shape cpuprofile-top.mjs summarises.
 import { readFileSync } from 'node:fs';
 
@@ -7,11 +7,9 @@ import { readFileSync } from 'node:fs';
 const KINDS = {
   'task (all main-thread work)': ['RunTask'],
   'script (event handlers, timers, frames, microtasks)': ['FunctionCall', 'EventDispatch', 'TimerFire', 'FireAnimationFrame', 'RunMicrotasks', 'v8.evaluateModule', 'EvaluateScript'],
-  'script compile / parse': ['v8.compile', 'v8.compileModule', 'v8.parseOnBackground', 'CompileScript', 'CompileCode'],
   'style + layout': ['UpdateLayoutTree', 'Layout', 'RecalculateStyles'],
   'paint + composite': ['Paint', 'PrePaint', 'Layerize', 'UpdateLayer', 'CompositeLayers', 'Commit'],
   'garbage collection': ['MajorGC', 'MinorGC', 'V8.GC_SCAVENGER', 'V8.GC_MARK_COMPACTOR', 'BlinkGC.AtomicPhase'],
-  'network messages (WebSocket, fetch)': ['WebSocketReceiveHandshakeResponse', 'ResourceReceivedData', 'WebSocketSend', 'WebSocketReceive'],
 };
 
 /**
@@ -25,12 +23,12 @@ export const TRACE_CATEGORIES = ['-*', 'devtools.timeline', 'v8.execute', 'disab
 /** Reads a trace file and finds the renderer main thread that ran the most JavaScript samples. */
 export function readTrace(file) {
   const events = JSON.parse(readFileSync(file, 'utf8')).traceEvents ?? [];
-  const profiles = new Map(); // id → { pid, tid, startTime, nodes, samples, times }
+  const profiles = new Map(); // pid:id (ids repeat across renderers) → { pid, tid, startTime, nodes, samples, times }
   for (const e of events) {
     if (e.name === 'Profile') {
-      profiles.set(e.id, { pid: e.pid, tid: e.tid, startTime: e.args.data.startTime, nodes: new Map(), samples: [], times: [], last: e.args.data.startTime });
+      profiles.set(`${e.pid}:${e.id}`, { pid: e.pid, tid: e.tid, startTime: e.args.data.startTime, nodes: new Map(), samples: [], times: [], last: e.args.data.startTime });
     } else if (e.name === 'ProfileChunk') {
-      const p = profiles.get(e.id);
+      const p = profiles.get(`${e.pid}:${e.id}`);
       if (!p) continue;
       const cpu = e.args.data.cpuProfile ?? {};
       for (const n of cpu.nodes ?? []) p.nodes.set(n.id, { callFrame: n.callFrame, parent: n.parent });
