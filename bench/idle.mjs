@@ -36,7 +36,16 @@ if (!CONFIG.memoryAt.includes(max)) CONFIG.memoryAt.push(max);
 
 function memory(server, baseline, n) {
   const m = treePss(server.pid);
-  return { sessions: n, totalBytes: m.total, serverBytes: m.root, processes: m.processes, perSessionBytes: n ? (m.total - baseline.total) / n : undefined };
+  const per = (now, before) => (n ? (now - before) / n : undefined);
+  return {
+    sessions: n,
+    totalBytes: m.total,
+    serverBytes: m.root,
+    processes: m.processes,
+    perSessionBytes: per(m.total, baseline.total),
+    /** The server process's own share: its heap and buffers per session, without the sandboxes. */
+    perSessionServerBytes: per(m.root, baseline.root),
+  };
 }
 
 async function runSide(side) {
@@ -47,7 +56,7 @@ async function runSide(side) {
   try {
     await sleep(CONFIG.settleMs);
     const baseline = treePss(server.pid);
-    out.baseline = { totalBytes: baseline.total, processes: baseline.processes };
+    out.baseline = { totalBytes: baseline.total, serverBytes: baseline.root, processes: baseline.processes };
     const marks = [...new Set([...CONFIG.memoryAt, CONFIG.cpuAt])].sort((a, b) => a - b);
     for (const mark of marks) {
       while (pile.size < mark && !out.stopped) {
@@ -70,7 +79,8 @@ async function runSide(side) {
       await sleep(CONFIG.settleMs);
       if (CONFIG.memoryAt.includes(mark)) {
         out.memory.push(memory(server, baseline, mark));
-        console.log(`idle: ${side}: ${mark} sessions: ${fmt.mb(out.memory.at(-1).perSessionBytes)} PSS per session (${out.memory.at(-1).processes} processes)`);
+        const m = out.memory.at(-1);
+        console.log(`idle: ${side}: ${mark} sessions: ${fmt.mb(m.perSessionBytes)} PSS per session, ${fmt.mb(m.perSessionServerBytes)} of it in the server process (${m.processes} processes)`);
       }
       if (mark === CONFIG.cpuAt) {
         const before = processTree(server.pid);
@@ -93,6 +103,12 @@ async function runSide(side) {
     await server.stop(60_000);
   }
   return out;
+}
+
+/** Processes per session at the largest count measured. */
+function perSessionProcesses(r) {
+  const m = r.memory.at(-1);
+  return m?.sessions ? ((m.processes - r.baseline.processes) / m.sessions).toFixed(1) : 'n/a';
 }
 
 const round = (v) => (v === undefined ? undefined : Math.round(v * 10) / 10);
@@ -165,6 +181,7 @@ async function main() {
     title: 'Idle sessions piling up on one host',
     notes: [
       `Sessions are opened one at a time from Node and stay attached. Memory: PSS of the server and all its descendants, minus the same with no session, divided by the sessions. ix POST alone p50 / p99: ${pair(ix.creation.post)}.`,
+      `Of the memory per session, in the server process itself (the rest is sandbox and shell processes): ${CONFIG.memoryAt.map((n) => `at ${n}: ix ${fmt.mb(ix.memory.find((m) => m.sessions === n && !m.atStop)?.perSessionServerBytes)}, peer ${fmt.mb(peer.memory.find((m) => m.sessions === n && !m.atStop)?.perSessionServerBytes)}`).join('; ')}. Processes per session: ix ${perSessionProcesses(ix)}, peer ${perSessionProcesses(peer)}.`,
       `CPU at ${CONFIG.cpuAt} idle sessions over ${CONFIG.cpuSeconds} s: ${cpuNote(ix, 'ix')}; ${cpuNote(peer, 'peer')}.`,
       `Ramp: ix reached ${ix.reached} in ${ix.rampSeconds.toFixed(0)} s, peer ${peer.reached} in ${peer.rampSeconds.toFixed(0)} s (both including the measurements on the way). ix's last 50 sessions: p50 / p99 ${pair(ix.creation.last50)}, of which the POST ${pair(ix.creation.last50Post)}.`,
     ],

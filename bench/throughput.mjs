@@ -49,8 +49,10 @@ async function main() {
         const ceiling = await page.evaluate((bytes) => window.__bench.ceiling(bytes), CONFIG.outputBytes);
         await sleep(500);
         const before = processTree(server.pid);
+        const ws0 = await page.evaluate(() => ({ ...window.__bench.ws }));
         const stream = await streamBase64(page, CONFIG.inputBytes);
         const cpu = cpuDelta(before, processTree(server.pid));
+        const ws1 = await page.evaluate(() => ({ ...window.__bench.ws }));
         const r = {
           round,
           ceilingMBps: ceiling.bytes / MB / (ceiling.ms / 1000),
@@ -60,11 +62,14 @@ async function main() {
           cpuSeconds: cpu,
           serverCpuMsPerMB: (cpu.server * 1000) / (stream.bytes / MB),
           allCpuMsPerMB: (cpu.all * 1000) / (stream.bytes / MB),
+          framesIn: ws1.in - ws0.in,
+          meanFrameBytes: (ws1.inBytes - ws0.inBytes) / Math.max(1, ws1.in - ws0.in),
+          framesOut: ws1.out - ws0.out,
         };
         r.ofCeiling = r.streamMBps / r.ceilingMBps; // the share of the ceiling this round reached
         report.results[side].rounds.push(r);
         console.log(
-          `throughput: round ${round} ${side}: ${fmt.mbps(r.streamMBps)} to screen (ceiling ${fmt.mbps(r.ceilingMBps)}), server CPU ${r.serverCpuMsPerMB.toFixed(1)} ms/MB, with descendants ${r.allCpuMsPerMB.toFixed(1)} ms/MB`,
+          `throughput: round ${round} ${side}: ${fmt.mbps(r.streamMBps)} to screen (ceiling ${fmt.mbps(r.ceilingMBps)}), server CPU ${r.serverCpuMsPerMB.toFixed(1)} ms/MB, with descendants ${r.allCpuMsPerMB.toFixed(1)} ms/MB; ${r.framesIn} frames in (mean ${Math.round(r.meanFrameBytes)} B), ${r.framesOut} out`,
         );
       }
     }
@@ -87,6 +92,7 @@ async function main() {
     s[side].ofCeiling = best(side, 'ofCeiling');
     Object.assign(report.results[side], s[side]);
   }
+  const framesNote = (side) => report.results[side].rounds.map((r) => `${r.framesIn} (${Math.round(r.meanFrameBytes)} B)`).join(', ');
   const tput = ratio(s.ix.streamMBps, s.peer.streamMBps);
   const cpu = ratio(s.ix.serverCpuMsPerMB, s.peer.serverCpuMsPerMB);
   report.summary = [
@@ -112,6 +118,7 @@ async function main() {
     title: `Throughput: ${outputMB} MB of base64 to screen in headless Chromium`,
     notes: [
       `Grid: ix ${s.ix && report.results.ix.grid.cols}×${report.results.ix.grid.rows}, peer ${report.results.peer.grid.cols}×${report.results.peer.grid.rows}. Best of ${CONFIG.rounds} rounds for MB/s and for the share of the ceiling (each round's stream ÷ that round's ceiling, same bytes); CPU is the mean.`,
+      `WebSocket frames into the page per round (mean size): ix ${framesNote('ix')}; peer ${framesNote('peer')}. Frames out of the page: ix ${report.results.ix.rounds[0].framesOut} (acks and keys), peer ${report.results.peer.rounds[0].framesOut}.`,
       'Server CPU: utime+stime of the server\'s Node process over the stream. "With everything it started" adds what it reaped and what its live descendants used (the shell and base64 are the same work on both sides).',
     ],
   });

@@ -12,6 +12,7 @@
 //   frames.start()/stop()     records the gaps between animation frames
 //   keys                      keydown times (event.timeStamp), oldest first
 //   input(text), focus()      type into the terminal (xterm's onData fires) / focus it
+//   ws                        WebSocket frames and bytes received and sent by the page so far
 //   ceiling(bytes)            writes `bytes` of random base64 lines from memory into a fresh
 //                             Terminal like the page's, returns { bytes, ms } until rendered
 
@@ -132,6 +133,27 @@ export function installProbe() {
   };
   window.__bench = bench;
   addEventListener('keydown', (e) => bench.keys.push(e.timeStamp), true);
+
+  // Counts WebSocket frames both ways (how output is chunked, how often acks go back); the page's
+  // code gets the same WebSocket it would otherwise, with one more listener.
+  const counts = { in: 0, inBytes: 0, out: 0, outBytes: 0 };
+  bench.ws = counts;
+  const size = (d) => (typeof d === 'string' ? d.length : (d.byteLength ?? d.size ?? 0));
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (e) => {
+        counts.in++;
+        counts.inBytes += size(e.data);
+      });
+    }
+    send(data) {
+      counts.out++;
+      counts.outBytes += size(data);
+      return super.send(data);
+    }
+  };
 
   // Cold start: note when the terminal appears and when its first prompt is in the buffer.
   const poll = setInterval(() => {
