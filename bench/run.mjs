@@ -21,7 +21,7 @@ const BENCHES = [
   { name: 'throughput', timeout: 240 },
   { name: 'idle', timeout: 420 },
   { name: 'cold-start', timeout: 120 },
-  { name: 'flood', timeout: 150 },
+  { name: 'flood', timeout: 180 },
   { name: 'echo', timeout: 120 },
   { name: 'profile', timeout: 240 },
 ];
@@ -37,10 +37,11 @@ const started = Date.now();
 let current;
 let interrupted = false;
 const stopCurrent = () => {
-  // A bench stops its own servers and browser on SIGTERM; SIGKILL only if it does not exit.
-  if (!current || current.exitCode !== null || current.signalCode !== null) return;
-  current.kill('SIGTERM');
-  setTimeout(() => current?.exitCode === null && current.kill('SIGKILL'), 15_000).unref();
+  // A bench stops its own servers and browser on SIGTERM; SIGKILL only if that one does not exit.
+  const child = current;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), 15_000).unref();
 };
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
