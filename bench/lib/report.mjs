@@ -34,10 +34,11 @@ export const fmt = {
 
 /**
  * One row of the summary table. `met`: true, false, or null (no target, or not measured).
- * ix and peer are display strings; ratio is ix / peer.
+ * ix and peer are display strings; ratio is ix / peer; `bound` ('≤ ', '≥ ') marks a ratio that
+ * one side's timeout made a bound.
  */
-export function row(metric, ix, peer, { ratio: r, target = '', met = null, note } = {}) {
-  return { metric, ix, peer, ratio: fmt.ratio(r), target, met, ...(note ? { note } : {}) };
+export function row(metric, ix, peer, { ratio: r, bound = '', target = '', met = null } = {}) {
+  return { metric, ix, peer, ratio: r === undefined ? fmt.ratio(r) : `${bound}${fmt.ratio(r)}`, target, met };
 }
 
 export const metCell = (met) => (met === true ? 'yes' : met === false ? 'NO' : '—');
