@@ -6,7 +6,8 @@
 // Each round, for ix then the peer: record animation frames for a quiet second (the baseline), type
 // `yes`, let it run BENCH_FLOOD_SECONDS, press Ctrl-C as a real key (puppeteer's keyboard), and wait
 // until the cursor line ends in a prompt again. Ctrl-C → prompt is timed in the page from the
-// keydown's timestamp; frame gaps are recorded from `yes` until the prompt is back.
+// keydown's timestamp; frame gaps are recorded from `yes` until the prompt is back: each round's
+// longest, p95 over rounds, and the p95 of all gaps.
 //
 // Environment: BENCH_FLOOD_SECONDS (default 5), BENCH_FLOOD_ROUNDS (default 3), BENCH_PROMPT_TIMEOUT
 // (seconds to wait for the prompt after Ctrl-C, default 30; a side that times out runs no more
@@ -109,14 +110,14 @@ async function main() {
     const times = rounds.map((r) => r.ctrlCToPromptMs);
     s[side] = {
       ctrlCToPromptMs: times.includes(null) ? null : percentile(times, 50),
+      longestGapP95Ms: percentile(rounds.map((r) => r.frameGapMaxMs), 95),
       frameGapP95Ms: percentile(rounds.flatMap((r) => r.gaps), 95),
-      frameGapMaxMs: Math.max(...rounds.map((r) => r.frameGapMaxMs)),
     };
     Object.assign(report.results[side], s[side]);
   }
   const ctrlC = (v) => (v === null ? `> ${CONFIG.promptTimeoutSeconds} s` : fmt.ms(v));
   const cRatio = ratio(s.ix.ctrlCToPromptMs, s.peer.ctrlCToPromptMs ?? CONFIG.promptTimeoutSeconds * 1000);
-  const gRatio = ratio(s.ix.frameGapP95Ms, s.peer.frameGapP95Ms);
+  const gRatio = ratio(s.ix.longestGapP95Ms, s.peer.longestGapP95Ms);
   report.summary = [
     row('Ctrl-C → prompt under `yes` (median)', ctrlC(s.ix.ctrlCToPromptMs), ctrlC(s.peer.ctrlCToPromptMs), {
       ratio: cRatio,
@@ -124,16 +125,17 @@ async function main() {
       target: 'keep (≤ 0.1× peer)',
       met: s.ix.ctrlCToPromptMs !== null ? cRatio <= 0.1 : false,
     }),
-    row('longest frame gap under flood, p95', fmt.ms(s.ix.frameGapP95Ms), fmt.ms(s.peer.frameGapP95Ms), {
+    row('longest frame gap under flood, p95 over rounds', fmt.ms(s.ix.longestGapP95Ms), fmt.ms(s.peer.longestGapP95Ms), {
       ratio: gRatio,
       target: 'keep (≤ 1× peer)',
       met: gRatio <= 1,
     }),
+    row('… p95 of all frame gaps under flood', fmt.ms(s.ix.frameGapP95Ms), fmt.ms(s.peer.frameGapP95Ms), { ratio: ratio(s.ix.frameGapP95Ms, s.peer.frameGapP95Ms) }),
   ];
   writeResults('flood', report, {
     title: '`yes`, then Ctrl-C, in headless Chromium',
     notes: [
-      `${CONFIG.rounds} rounds of \`yes\` for ${CONFIG.floodSeconds} s per side. Ctrl-C → prompt: median over rounds, from the Ctrl-C keydown's timestamp to the prompt in the buffer. Frame gap: p95 of the gaps between requestAnimationFrame callbacks from \`yes\` until the prompt is back, all rounds pooled (worst single gap: ix ${fmt.ms(s.ix.frameGapMaxMs)}, peer ${fmt.ms(s.peer.frameGapMaxMs)}).`,
+      `${CONFIG.rounds} rounds of \`yes\` for ${CONFIG.floodSeconds} s per side. Ctrl-C → prompt: median over rounds, from the Ctrl-C keydown's timestamp to the prompt in the buffer. Frame gaps: between requestAnimationFrame callbacks from \`yes\` until the prompt is back; each round's longest, p95 over rounds (with ${CONFIG.rounds} rounds, the worst), and the p95 of all gaps pooled (a frame is 16.7 ms).`,
     ],
   });
 }
