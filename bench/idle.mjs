@@ -45,6 +45,8 @@ function memory(server, baseline, n) {
     perSessionBytes: per(m.total, baseline.total),
     /** The server process's own share: its heap and buffers per session, without the sandboxes. */
     perSessionServerBytes: per(m.root, baseline.root),
+    /** The server's descendants by name: how many, and their PSS. */
+    processesByName: m.byName,
   };
 }
 
@@ -103,6 +105,16 @@ async function runSide(side) {
     await server.stop(60_000);
   }
   return out;
+}
+
+/** The descendants' PSS per process, by name, at n sessions: "bash 0.58 MB × 100, …". */
+function byName(r, n) {
+  const m = r.memory.find((x) => x.sessions === n && !x.atStop);
+  if (!m) return 'n/a';
+  return Object.entries(m.processesByName)
+    .sort((a, b) => b[1].bytes - a[1].bytes)
+    .map(([name, v]) => `${name} ${fmt.mb(v.bytes / v.count)} × ${v.count}`)
+    .join(', ');
 }
 
 /** Processes per session at the largest count measured. */
@@ -181,7 +193,7 @@ async function main() {
     title: 'Idle sessions piling up on one host',
     notes: [
       `Sessions are opened one at a time from Node and stay attached. Memory: PSS of the server and all its descendants, minus the same with no session, divided by the sessions. ix POST alone p50 / p99: ${pair(ix.creation.post)}.`,
-      `Of the memory per session, in the server process itself (the rest is sandbox and shell processes): ${CONFIG.memoryAt.map((n) => `at ${n}: ix ${fmt.mb(ix.memory.find((m) => m.sessions === n && !m.atStop)?.perSessionServerBytes)}, peer ${fmt.mb(peer.memory.find((m) => m.sessions === n && !m.atStop)?.perSessionServerBytes)}`).join('; ')}. Processes per session: ix ${perSessionProcesses(ix)}, peer ${perSessionProcesses(peer)}.`,
+      `Of the memory per session, in the server process itself (the rest is sandbox and shell processes): ${CONFIG.memoryAt.map((n) => `at ${n}: ix ${fmt.mb(ix.memory.find((m) => m.sessions === n && !m.atStop)?.perSessionServerBytes)}, peer ${fmt.mb(peer.memory.find((m) => m.sessions === n && !m.atStop)?.perSessionServerBytes)}`).join('; ')}. Processes per session: ix ${perSessionProcesses(ix)}, peer ${perSessionProcesses(peer)}. PSS per process at 100 sessions: ix ${byName(ix, 100)}; peer ${byName(peer, 100)}.`,
       `CPU at ${CONFIG.cpuAt} idle sessions over ${CONFIG.cpuSeconds} s: ${cpuNote(ix, 'ix')}; ${cpuNote(peer, 'peer')}.`,
       `Ramp: ix reached ${ix.reached} in ${ix.rampSeconds.toFixed(0)} s, peer ${peer.reached} in ${peer.rampSeconds.toFixed(0)} s (both including the measurements on the way). ix's last 50 sessions: p50 / p99 ${pair(ix.creation.last50)}, of which the POST ${pair(ix.creation.last50Post)}.`,
     ],

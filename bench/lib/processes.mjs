@@ -101,17 +101,37 @@ export function pss(pid) {
   }
 }
 
-/** PSS of a process and all its descendants: total bytes, the root's share and the process count. */
+/** A process's name (/proc/PID/comm), or '?' if it is gone. */
+function comm(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+/**
+ * PSS of a process and all its descendants: total bytes, the root's share, the process count, and
+ * the descendants by name ({ bash: { count, bytes }, … }).
+ */
 export function treePss(pid) {
   const tree = processTree(pid);
   let total = 0;
   let root = 0;
+  const byName = {};
   for (const s of tree) {
     const p = pss(s.pid);
     total += p;
-    if (s.pid === pid) root = p;
+    if (s.pid === pid) {
+      root = p;
+      continue;
+    }
+    const name = comm(s.pid);
+    byName[name] ??= { count: 0, bytes: 0 };
+    byName[name].count++;
+    byName[name].bytes += p;
   }
-  return { total, root, processes: tree.length };
+  return { total, root, processes: tree.length, byName };
 }
 
 /** VmRSS of one process in bytes. */
