@@ -56,11 +56,6 @@ export async function openTerminal(browser, server, { grid, timeoutMs = 30_000, 
   }
 }
 
-/** Types a command and Enter into the page's terminal, the way xterm reports keystrokes. */
-export function typeLine(page, text) {
-  return page.evaluate((t) => window.__bench.input(t + '\r'), text);
-}
-
 /** Waits (bounded, in the page) until the cursor line ends in a prompt; returns the page time it did. */
 export function waitPrompt(page, ms = 30_000) {
   return page.evaluate((m) => window.__bench.whenPrompt(m), ms);

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
  * A profile as { nodes: Map(id → { callFrame, parent }), samples: id[], times: µs[] } from either
  * a .cpuprofile ({ nodes with children, samples, timeDeltas, startTime }) or already in that shape.
  */
-export function normalise(profile) {
+function normalise(profile) {
   if (profile.nodes instanceof Map) return profile;
   const nodes = new Map();
   for (const n of profile.nodes) nodes.set(n.id, { callFrame: n.callFrame, parent: n.parent });

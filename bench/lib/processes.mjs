@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
 /** Kernel clock ticks per second (utime/stime units in /proc/PID/stat). */
-export const CLK_TCK = (() => {
+const CLK_TCK = (() => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   } catch {
@@ -23,7 +23,7 @@ export function within(ms, what, promise) {
 }
 
 /** Fields of /proc/PID/stat we use (times in ticks), or undefined if the process is gone. */
-export function readStat(pid) {
+function readStat(pid) {
   let text;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -92,7 +92,7 @@ export function cpuDelta(before, after) {
 }
 
 /** Proportional set size of one process in bytes (smaps_rollup), 0 if it is gone. */
-export function pss(pid) {
+function pss(pid) {
   try {
     const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
     return Number(/^Pss:\s+(\d+) kB/m.exec(text)?.[1] ?? 0) * 1024;
@@ -148,13 +148,13 @@ export function rss(pid) {
 
 const started = new Set();
 
-/** Processes whose command line contains `marker` (a private folder only our sandboxes use). */
-function processesMentioning(marker) {
+/** Processes whose command line names a path inside `folder` (a private folder only our sandboxes use). */
+function processesMentioning(folder) {
   const found = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(marker)) found.push(Number(name));
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(`${folder}/`)) found.push(Number(name));
     } catch {
       // gone
     }
@@ -181,7 +181,7 @@ function reap(entry) {
 
 /**
  * Starts `node [nodeArgs] file` as a child with its own process group, keeping the last lines of
- * its output. `marker`: a string in the command line of every sandbox it starts (swept on stop).
+ * its output. `marker`: a folder that every sandbox it starts names in its command line (swept on stop).
  */
 export function startNode(name, file, { env = {}, nodeArgs = [], cwd, marker } = {}) {
   const child = spawn(process.execPath, [...nodeArgs, file], {
@@ -234,7 +234,7 @@ export function startNode(name, file, { env = {}, nodeArgs = [], cwd, marker } =
 }
 
 /** Synchronous last resort (process exit, signals): kills every started process and what it left. */
-export function killEverything() {
+function killEverything() {
   for (const entry of started) {
     killPid(entry.pid);
     killPid(-entry.pid);

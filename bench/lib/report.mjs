@@ -6,7 +6,7 @@ import path from 'node:path';
 import { benchDir } from './servers.mjs';
 
 export const MB = 1e6;
-export const MiB = 1024 * 1024;
+const MiB = 1024 * 1024;
 
 /** The p-th percentile (0–100) by nearest rank; undefined for no values. */
 export function percentile(values, p) {
@@ -41,7 +41,7 @@ export function row(metric, ix, peer, { ratio: r, bound = '', target = '', met =
   return { metric, ix, peer, ratio: r === undefined ? fmt.ratio(r) : `${bound}${fmt.ratio(r)}`, target, met };
 }
 
-export const metCell = (met) => (met === true ? 'yes' : met === false ? 'NO' : '—');
+const metCell = (met) => (met === true ? 'yes' : met === false ? 'NO' : '—');
 
 export function mdTable(header, body) {
   const esc = (c) => String(c).replace(/\|/g, '\\|');

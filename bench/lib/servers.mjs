@@ -54,7 +54,7 @@ function nodeArgsFromEnv(side) {
  * sessions, bench/playgrounds as its manifests and bench/pages at `/`. Its sandboxes live in a
  * private temporary folder (TMPDIR), so anything they leave behind can be found and removed.
  */
-export async function startIx({ env = {}, nodeArgs = [] } = {}) {
+async function startIx({ env = {}, nodeArgs = [] } = {}) {
   const port = await freePort();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ixbench-'));
   chmodSync(tmp, 0o711); // sandbox uids must reach their session folders inside
@@ -87,7 +87,7 @@ export async function startIx({ env = {}, nodeArgs = [] } = {}) {
  * Its shells get an empty home (HOME), like a fresh service user's, as ix's learner has: this
  * machine's own dotfiles (root's pyenv init takes ~200 ms) would otherwise slow every peer shell.
  */
-export async function startPeer({ env = {}, nodeArgs = [] } = {}) {
+async function startPeer({ env = {}, nodeArgs = [] } = {}) {
   const port = await freePort();
   const home = mkdtempSync(path.join(os.tmpdir(), 'ixbench-peer-home-'));
   const removeHome = () => rmSync(home, { recursive: true, force: true });

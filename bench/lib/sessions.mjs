@@ -9,10 +9,9 @@ import { PLAYGROUND } from './servers.mjs';
 const PROMPT = /[$#] $/;
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
-const decoder = new TextDecoder();
-
 /** Calls `onPrompt` once the text received so far ends in a shell prompt. */
 function promptWatcher(onPrompt) {
+  const decoder = new TextDecoder();
   let tail = '';
   let seen = false;
   return (data) => {
