@@ -11,13 +11,14 @@
 //
 // Environment: BENCH_PROFILE_MB (default 20), BENCH_PROFILE_SESSIONS (default 200),
 // BENCH_PROFILE_IDLE_SECONDS (default 20), BENCH_NO_WRITE=1 (print only).
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { launchBrowser, openTerminal, streamBase64 } from './lib/browser.mjs';
 import { summarise, summaryMarkdown } from './lib/cpuprofile-top.mjs';
-import { installCleanup, sleep } from './lib/processes.mjs';
+import { installCleanup, onExit, sleep } from './lib/processes.mjs';
 import { MB, envNumber, fmt, machineLine, newReport } from './lib/report.mjs';
-import { SIDES, SIDE_NAMES, benchDir, startServer } from './lib/servers.mjs';
+import { SIDES, SIDE_NAMES, benchDir, rootDir, startServer } from './lib/servers.mjs';
 import { SessionPile } from './lib/sessions.mjs';
 import { TRACE_CATEGORIES, mainThreadKinds, readTrace } from './lib/trace-profile.mjs';
 
@@ -28,10 +29,13 @@ const CONFIG = {
   idleSeconds: envNumber('BENCH_PROFILE_IDLE_SECONDS', 20),
   creationBudgetSeconds: 90,
 };
-const dir = path.join(benchDir, 'results', 'profile');
+const noWrite = process.env.BENCH_NO_WRITE === '1';
+/** Raw profiles and traces: bench/results/profile/, or a temporary folder with BENCH_NO_WRITE=1. */
+const dir = noWrite ? mkdtempSync(path.join(os.tmpdir(), 'ixbench-profile-')) : path.join(benchDir, 'results', 'profile');
+if (noWrite) onExit(() => rmSync(dir, { recursive: true, force: true }));
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 const cpuProf = (name) => ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
-const rel = (file) => path.relative(path.resolve(benchDir, '..'), file);
+const rel = (file) => path.relative(rootDir, file);
 
 /** A server's profile, summarised per window, once the server has exited and written it. */
 function serverProfile(name, windows) {
@@ -50,13 +54,15 @@ function pageTrace(file) {
   return { file: rel(file), mainThreadMs: mainThreadKinds(trace), js: summarise(trace.profile, { limit: 25 }) };
 }
 
-async function outputProfile(browser, side, inputBytes) {
+async function outputProfile(browser, side, inputBytes, grid) {
   const name = `${side}-output`;
   const server = await startServer(side, { nodeArgs: cpuProf(name) });
   let window;
+  let shown;
   const traceFile = path.join(dir, `${name}-trace.json`);
   try {
-    const t = await openTerminal(browser, server);
+    const t = await openTerminal(browser, server, { grid });
+    shown = t.grid;
     await sleep(500);
     await t.page.tracing.start({ path: traceFile, categories: TRACE_CATEGORIES });
     window = { from: monotonicUs() };
@@ -68,7 +74,7 @@ async function outputProfile(browser, side, inputBytes) {
   } finally {
     await server.stop(30_000);
   }
-  return { server: serverProfile(name, { stream: window }), page: pageTrace(traceFile) };
+  return { grid: shown, server: serverProfile(name, { stream: window }), page: pageTrace(traceFile) };
 }
 
 async function idleProfile() {
@@ -144,7 +150,7 @@ async function main() {
   const browser = await launchBrowser();
   try {
     report.results.output = {};
-    for (const side of SIDES) report.results.output[side] = await outputProfile(browser, side, inputBytes);
+    for (const side of SIDES) report.results.output[side] = await outputProfile(browser, side, inputBytes, report.results.output.ix?.grid);
     report.results.idle = await idleProfile();
     report.results.cold = {};
     for (const side of SIDES) report.results.cold[side] = await coldProfile(browser, side);
@@ -153,7 +159,7 @@ async function main() {
   }
   const md = markdown(report);
   console.log(md);
-  if (process.env.BENCH_NO_WRITE === '1') return;
+  if (noWrite) return;
   writeFileSync(path.join(benchDir, 'results', 'profile.json'), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(path.join(benchDir, 'results', 'profile.md'), md + '\n');
   console.log('profile: wrote bench/results/profile.json and profile.md (raw profiles and traces in bench/results/profile/)');
