@@ -93,6 +93,12 @@ if (interrupted) {
   process.exit(130);
 }
 
+if (process.env.BENCH_NO_WRITE === '1') {
+  // The benches printed their tables and wrote nothing, so there is nothing fresh to gather.
+  console.log(`\nbench: ${Math.round((Date.now() - started) / 1000)} s; BENCH_NO_WRITE=1: see each bench's table above`);
+  process.exit(run.runs.every((r) => r.ok) ? 0 : 1);
+}
+
 // One table from the rows every bench of this run wrote.
 const rows = [];
 const missing = [];
@@ -106,22 +112,20 @@ const cells = summaryCells(rows);
 console.log(`\n${textTable(SUMMARY_HEADER, cells)}\n`);
 const durations = run.runs.map((r) => `${r.bench} ${r.skipped ? 'skipped' : `${r.seconds} s${r.ok ? '' : ' FAILED'}`}`).join(', ');
 console.log(`bench: ${run.seconds} s (${durations})${missing.length ? `; no numbers from ${missing.join(', ')}` : ''}`);
-if (process.env.BENCH_NO_WRITE !== '1') {
-  mkdirSync(path.join(benchDir, 'results'), { recursive: true });
-  writeFileSync(path.join(benchDir, 'results', 'run.json'), JSON.stringify(run, null, 2) + '\n');
-  const md = [
-    '# ix-playground against the hand-rolled peer',
-    '',
-    `- date: ${run.date}`,
-    `- machine: ${machineLine(run.machine)} at start`,
-    `- command: \`node bench/run.mjs${filters.length ? ` ${filters.join(' ')}` : ''}\`, ${run.seconds} s (${durations})`,
-    '- ratio is ix / peer; each bench\'s own file in this folder has every number and how it was measured (bench/README.md)',
-    ...(missing.length ? [`- no numbers from: ${missing.join(', ')}`] : []),
-    '',
-    mdTable(SUMMARY_HEADER, cells),
-    '',
-  ].join('\n');
-  writeFileSync(path.join(benchDir, 'results', 'summary.md'), md);
-  console.log('bench: wrote bench/results/summary.md and run.json');
-}
+mkdirSync(path.join(benchDir, 'results'), { recursive: true });
+writeFileSync(path.join(benchDir, 'results', 'run.json'), JSON.stringify(run, null, 2) + '\n');
+const md = [
+  '# ix-playground against the hand-rolled peer',
+  '',
+  `- date: ${run.date}`,
+  `- machine: ${machineLine(run.machine)} at start`,
+  `- command: \`node bench/run.mjs${filters.length ? ` ${filters.join(' ')}` : ''}\`, ${run.seconds} s (${durations})`,
+  '- ratio is ix / peer; each bench\'s own file in this folder has every number and how it was measured (bench/README.md)',
+  ...(missing.length ? [`- no numbers from: ${missing.join(', ')}`] : []),
+  '',
+  mdTable(SUMMARY_HEADER, cells),
+  '',
+].join('\n');
+writeFileSync(path.join(benchDir, 'results', 'summary.md'), md);
+console.log('bench: wrote bench/results/summary.md and run.json');
 process.exit(run.runs.every((r) => r.ok) ? 0 : 1);
