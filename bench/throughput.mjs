@@ -79,7 +79,7 @@ async function main() {
     for (const s of Object.values(servers)) await s.stop();
   }
 
-  const best = (side, key, pick = Math.max) => pick(...report.results[side].rounds.map((r) => r[key]));
+  const best = (side, key) => Math.max(...report.results[side].rounds.map((r) => r[key]));
   const mean = (side, key) => report.results[side].rounds.reduce((a, r) => a + r[key], 0) / report.results[side].rounds.length;
   const s = {};
   for (const side of SIDES) {
@@ -117,7 +117,7 @@ async function main() {
   writeResults('throughput', report, {
     title: `Throughput: ${outputMB} MB of base64 to screen in headless Chromium`,
     notes: [
-      `Grid: ix ${s.ix && report.results.ix.grid.cols}×${report.results.ix.grid.rows}, peer ${report.results.peer.grid.cols}×${report.results.peer.grid.rows}. Best of ${CONFIG.rounds} rounds for MB/s and for the share of the ceiling (each round's stream ÷ that round's ceiling, same bytes); CPU is the mean.`,
+      `Grid: ix ${report.results.ix.grid.cols}×${report.results.ix.grid.rows}, peer ${report.results.peer.grid.cols}×${report.results.peer.grid.rows}. Best of ${CONFIG.rounds} rounds for MB/s and for the share of the ceiling (each round's stream ÷ that round's ceiling, same bytes); CPU is the mean.`,
       `WebSocket frames into the page per round (mean size): ix ${framesNote('ix')}; peer ${framesNote('peer')}. Frames out of the page: ix ${report.results.ix.rounds[0].framesOut} (acks and keys), peer ${report.results.peer.rounds[0].framesOut}.`,
       'Server CPU: utime+stime of the server\'s Node process over the stream. "With everything it started" adds what it reaped and what its live descendants used (the shell and base64 are the same work on both sides).',
     ],
