@@ -29,5 +29,6 @@ export {
   type TaskInfo,
   type TaskState,
   type TerminalInfo,
+  type PreviewInfo,
 } from './protocol.js';
 export type { EventHandler, WebSocketConstructor, WebSocketLike } from './websocket.js';

@@ -1,5 +1,5 @@
 import type { Unsubscribe } from 'nanoevents';
-import type { AttachMode, TaskInfo, TerminalInfo } from './protocol.js';
+import type { AttachMode, PreviewInfo, TaskInfo, TerminalInfo } from './protocol.js';
 import type { SessionEvents, SessionStatus } from './session.js';
 
 /** What a server behind a {@link TerminalSession} can do. */
@@ -46,8 +46,14 @@ export interface TerminalSession {
   resize(terminal: number, cols: number, rows: number): void;
   /** The page rendered a terminal's output up to `offset` (flow control). */
   ack(terminal: number, offset: number): void;
-  /** Opens another terminal, where {@link SessionFeatures.tabs} allows. */
-  openTerminal(name?: string): void;
+  /** Opens another terminal (on `machine`, where the session has several), where {@link SessionFeatures.tabs} allows. */
+  openTerminal(name?: string, machine?: string): void;
+  /** The session's machines (empty with a single unnamed one). */
+  readonly machines: readonly string[];
+  /** Web servers in the session a page can show. */
+  readonly previews: readonly PreviewInfo[];
+  /** Asks for a preview of a port; a `preview` event answers (ix-playground servers only). */
+  openPreview(port: number, machine?: string): void;
   /** Runs the task checks now, where {@link SessionFeatures.tasks} allows. */
   runChecks(): void;
 }

@@ -199,6 +199,16 @@ export class TtydSession implements TerminalSession {
     this.#events.emit('error', new PlaygroundError(ErrorCode.Limit, 'a ttyd server has one terminal per connection'));
   }
 
+  /** ttyd has one machine. */
+  readonly machines: readonly string[] = [];
+  /** ttyd has no previews. */
+  readonly previews: readonly [] = [];
+
+  /** ttyd cannot preview ports: reports a `bad-request` error. */
+  openPreview(): void {
+    this.#events.emit('error', new PlaygroundError(ErrorCode.BadRequest, 'a ttyd server has no previews'));
+  }
+
   /** ttyd has no tasks: nothing to run. */
   runChecks(): void {}
 

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { Cgroups, type SandboxCgroup } from './cgroup.js';
 import { PlaygroundError, SandboxError, resourceError } from './errors.js';
@@ -9,6 +10,7 @@ import { execProcess } from './exec-process.js';
 import { HomeDisks, run, type HomeDisk } from './home-disk.js';
 import { ImageStore } from './image-store.js';
 import { spawnLocalPty } from './node-pty-process.js';
+import { PortForwarder } from './port-forwarder.js';
 import { machineRuntimeSpec } from './oci-spec.js';
 import type { Pty } from './pty.js';
 import type { ExecResult, Machine, MachineSpec, Sandbox, SandboxDriver, SandboxSpec, SandboxUsage } from './sandbox.js';
@@ -185,9 +187,11 @@ class CrunMachine implements Machine {
   #cgroup: SandboxCgroup | undefined;
   #mounted = false;
   #ptys = new Set<Pty>();
+  #ports: PortForwarder;
   #disposed: Promise<void> | undefined;
 
   constructor(spec: MachineSpec, dir: string, uidBase: number, crunRoot: string) {
+    this.#ports = new PortForwarder(dir, () => ['nsenter', '-t', String(this.#pid), '-n', '--']);
     this.name = spec.name;
     this.#spec = spec;
     this.#dir = dir;
@@ -313,6 +317,10 @@ class CrunMachine implements Machine {
     return execProcess(file as string, args, { env: rootEnv(), cwd: this.#dir, timeoutMs });
   }
 
+  connect(port: number): Promise<Duplex> {
+    return this.#ports.connect(port);
+  }
+
   async usage(): Promise<SandboxUsage> {
     const group = this.#cgroup;
     if (!group) return { memoryBytes: 0, memoryPeakBytes: 0, processes: 0, oomKills: 0 };
@@ -336,6 +344,7 @@ class CrunMachine implements Machine {
         await this.#cgroup?.destroy();
       }
       for (const term of this.#ptys) term.kill();
+      this.#ports.dispose();
       if (this.#mounted) {
         const root = path.join(this.#dir, 'root');
         await run('umount', [root]).catch(() => run('umount', ['-l', root]).catch(() => {}));

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { widgetFileHeaders } from './cdn-headers.js';
 import { ProxyTrust } from './client-address.js';
+import { PreviewServer } from './preview-server.js';
 import type { ServerConfig } from './config.js';
 import { ConnectionCounter } from './connection-counter.js';
 import { createDriver } from './drivers.js';
@@ -63,14 +64,22 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   if (webhooks) sessions.onCreated((session) => sendTaskEvents(webhooks, session));
   const proxies = new ProxyTrust(config.trustProxy ?? []);
   const api = new HttpApi(() => manifests, sessions, origins, { tokens: config.tokens ? new SessionTokens(config.tokens) : undefined, proxies });
-  const gateway = new Gateway(sessions, origins, {
-    maxUnattached: config.maxUnattached ?? 256,
-    maxUnattachedPerClient: config.maxUnattachedPerClient ?? 8,
-    inputRate: config.inputRate ?? 1024 * 1024,
-    ...(config.messageRate ? { messageRate: config.messageRate } : {}),
-    ...(config.attachTimeoutMs ? { attachTimeoutMs: config.attachTimeoutMs } : {}),
-    proxies,
-  });
+  const previews =
+    config.preview === false ? undefined : new PreviewServer({ host: config.host, port: config.preview?.port ?? (config.port ? config.port + 1 : 0), urlTemplate: config.preview?.urlTemplate });
+  if (previews) await previews.listen();
+  const gateway = new Gateway(
+    sessions,
+    origins,
+    {
+      maxUnattached: config.maxUnattached ?? 256,
+      maxUnattachedPerClient: config.maxUnattachedPerClient ?? 8,
+      inputRate: config.inputRate ?? 1024 * 1024,
+      ...(config.messageRate ? { messageRate: config.messageRate } : {}),
+      ...(config.attachTimeoutMs ? { attachTimeoutMs: config.attachTimeoutMs } : {}),
+      proxies,
+    },
+    previews,
+  );
   const connections = new ConnectionCounter(config.maxConnections ?? 0, config.maxConnectionsPerClient ?? 64);
   const widget = widgetDir();
   const pageHeaders = config.staticDir ? new HeaderRules(config.staticDir) : undefined;
@@ -141,6 +150,7 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
       await webhooks?.close(2000);
       await driver.close?.();
       await machines?.close?.();
+      await previews?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
