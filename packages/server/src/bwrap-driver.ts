@@ -23,6 +23,7 @@ import {
   type SandboxSpec,
   type SandboxUsage,
 } from './sandbox.js';
+import { processAlive } from './process-alive.js';
 
 const USER = 'learner';
 const UID_INSIDE = 1000;
@@ -444,15 +445,6 @@ async function clearStaleStateDirs(top: string): Promise<void> {
     const dir = path.join(top, name);
     for (const point of mounts.filter((p) => p.startsWith(dir + '/'))) await run('umount', ['-l', point]).catch(() => {});
     await rm(dir, { recursive: true, force: true }).catch(() => {});
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

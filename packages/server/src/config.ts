@@ -43,6 +43,8 @@ export interface ServerConfig {
    * (`{key}`, `{port}`; default `http://{key}.localhost:{port}/`).
    */
   preview?: { port?: number | undefined; urlTemplate?: string | undefined } | false;
+  /** Build the images playgrounds name at startup, in the background (IX_PREBUILD_IMAGES, default 1); 0 builds each on its first session. */
+  prebuildImages?: boolean;
   /** Reverse proxies whose X-Forwarded-For / Forwarded name the client (IX_TRUST_PROXY: addresses, or `loopback`; default none). */
   trustProxy?: string[];
   /** Signed session tokens (IX_TOKEN_*): when set, creating a session needs one (docs/operating.md). */
@@ -242,6 +244,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     ),
     trustProxy: trustProxy(env),
     preview: preview(env),
+    prebuildImages: flag(env, 'IX_PREBUILD_IMAGES', true),
     tokens: tokens(env),
     graceMs: parsed(env, 'IX_GRACE', '5m', (t) => ((parseDuration(t) ?? 0) >= 1000 ? parseDuration(t) : undefined), 'a duration of at least 1s, like 5m'),
     replayBytes: parsed(env, 'IX_REPLAY_BUFFER', '1Mi', parseSize, 'a size like 1Mi'),

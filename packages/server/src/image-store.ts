@@ -5,6 +5,7 @@ import { chmod, lchown, lstat, mkdir, readFile, readdir, rename, rm, writeFile }
 import path from 'node:path';
 import { SandboxError } from './errors.js';
 import type { ImageSpec } from './manifest-schema.js';
+import { processAlive } from './process-alive.js';
 
 /** Packages every Debian machine gets besides the author's: what a lab's first commands need. */
 export const BASE_PACKAGES = ['iproute2', 'iputils-ping', 'procps', 'mount', 'ncurses-base', 'less', 'ca-certificates'];
@@ -50,10 +51,41 @@ export class ImageStore {
     if (existsSync(path.join(dir, 'ready'))) return path.join(dir, 'rootfs');
     let build = this.#building.get(key);
     if (!build) {
-      build = this.#build(spec, dir).finally(() => this.#building.delete(key));
+      build = this.#locked(dir, () => this.#build(spec, dir)).finally(() => this.#building.delete(key));
       this.#building.set(key, build);
     }
     return build;
+  }
+
+  /**
+   * Builds under a lock file, so that servers sharing a cache build each image once: a second
+   * server waits for the first one's build (bounded), or takes over when the first one died.
+   */
+  async #locked(dir: string, build: () => Promise<string>): Promise<string> {
+    const lock = `${dir}.lock`;
+    await mkdir(path.dirname(dir), { recursive: true });
+    for (let waited = 0; ; waited += 500) {
+      if (existsSync(path.join(dir, 'ready'))) return path.join(dir, 'rootfs');
+      try {
+        await writeFile(lock, String(process.pid), { flag: 'wx' });
+        break;
+      } catch {
+        const holder = Number(await readFile(lock, 'utf8').catch(() => '0'));
+        if (!holder || !processAlive(holder)) {
+          await rm(lock, { force: true });
+          continue;
+        }
+        if (waited === 0) this.#options.log(`waiting for another server's build of an image (pid ${holder})`);
+        if (waited > 15 * 60_000) throw new SandboxError(`gave up waiting for pid ${holder} to build the image in ${dir}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    try {
+      if (existsSync(path.join(dir, 'ready'))) return path.join(dir, 'rootfs');
+      return await build();
+    } finally {
+      await rm(lock, { force: true });
+    }
   }
 
   async #key(spec: ImageSpec): Promise<string> {

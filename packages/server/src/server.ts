@@ -59,13 +59,15 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   let machines: SandboxDriver | undefined;
   const machinesDriver = () => (machines ??= createDriver({ ...config, sandbox: 'machines' }));
   const sessions = new SessionManager((manifest) => (usesImages(manifest) ? machinesDriver() : driver), config);
-  prepareMachines([...manifests.values()], machinesDriver);
+  if (config.prebuildImages !== false) prepareMachines([...manifests.values()], machinesDriver);
   const webhooks = config.webhook ? new WebhookSender(config.webhook) : undefined;
   if (webhooks) sessions.onCreated((session) => sendTaskEvents(webhooks, session));
   const proxies = new ProxyTrust(config.trustProxy ?? []);
   const api = new HttpApi(() => manifests, sessions, origins, { tokens: config.tokens ? new SessionTokens(config.tokens) : undefined, proxies });
   const previews =
-    config.preview === false ? undefined : new PreviewServer({ host: config.host, port: config.preview?.port ?? (config.port ? config.port + 1 : 0), urlTemplate: config.preview?.urlTemplate });
+    config.preview === false
+      ? undefined
+      : new PreviewServer({ host: config.host, port: config.preview?.port ?? (config.port ? config.port + 1 : 0), urlTemplate: config.preview?.urlTemplate });
   if (previews) await previews.listen();
   const gateway = new Gateway(
     sessions,

@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { run } from './home-disk.js';
+import { processAlive } from './process-alive.js';
 
 /** The private subnet of every session (each session's network is its own namespace, so all reuse it). */
 const SUBNET = '10.89.0';
@@ -9,15 +10,6 @@ const GATEWAY = `${SUBNET}.1`;
 /** The address of machine `index` (0-based) on its session's network. */
 export function machineAddress(index: number): string {
   return `${SUBNET}.${10 + index}`;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -62,7 +54,7 @@ export class SessionNetwork {
     }
     for (const name of names) {
       const m = /^ixs-(\d+)-/.exec(name);
-      if (m && !alive(Number(m[1]))) await run('ip', ['netns', 'del', name]).catch(() => {});
+      if (m && !processAlive(Number(m[1]))) await run('ip', ['netns', 'del', name]).catch(() => {});
     }
   }
 
