@@ -45,12 +45,11 @@ function tinyLayout(dir: string): string {
 
 describe('machines from an OCI image layout', { skip: (!root || !tools) && 'needs root, crun, mmdebstrap and umoci' }, () => {
   let dir: string;
-  let layout: string;
   const driver = new MachinesDriver({ cacheDir: mkdtempSync(path.join(os.tmpdir(), 'ix-oci-cache-')) });
 
   before(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'ix-oci-'));
-    layout = tinyLayout(dir);
+    tinyLayout(dir); // the manifest names it relative to its own folder
   });
 
   after(async () => {
