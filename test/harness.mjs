@@ -46,7 +46,7 @@ export async function startServerProcess(env = {}, { nofile } = {}) {
   const child = spawn(command[0], command.slice(1), {
     cwd: root,
     // Images are built on a playground's first session in tests, not in the background of every server.
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', IX_PREBUILD_IMAGES: '0', ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', IX_PREBUILD_IMAGES: '0', IX_PREVIEW_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

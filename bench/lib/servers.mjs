@@ -70,6 +70,7 @@ async function startIx({ env = {}, nodeArgs = [] } = {}) {
       PLAYGROUNDS: path.join(benchDir, 'playgrounds'),
       IX_STATIC: path.join(benchDir, 'pages'),
       IX_WATCH: '0',
+      IX_PREVIEW_PORT: '0',
       IX_MAX_SESSIONS: '5000',
       IX_MAX_SESSIONS_PER_CLIENT: '5000',
       TMPDIR: tmp,

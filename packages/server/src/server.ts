@@ -68,7 +68,12 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
     config.preview === false
       ? undefined
       : new PreviewServer({ host: config.host, port: config.preview?.port ?? (config.port ? config.port + 1 : 0), urlTemplate: config.preview?.urlTemplate });
-  if (previews) await previews.listen();
+  if (previews) {
+    await previews.listen().catch((error: NodeJS.ErrnoException) => {
+      const which = config.preview && config.preview.port !== undefined ? 'IX_PREVIEW_PORT' : 'PORT + 1, the default of IX_PREVIEW_PORT';
+      throw new PlaygroundError(ErrorCode.Unavailable, `the web-preview port (${which}) cannot be used: ${error.message}; set IX_PREVIEW_PORT to a free port, 0 for any, or off`);
+    });
+  }
   const gateway = new Gateway(
     sessions,
     origins,
