@@ -6,6 +6,7 @@ export { connect, createSession, gatewayUrl, type ConnectOptions, type CreateSes
 export { Session, type SessionEvents, type SessionOptions, type SessionStatus, type OutputEvent } from './session.js';
 export { ErrorCode, PlaygroundError } from './errors.js';
 export type { TerminalSession, SessionFeatures } from './terminal-session.js';
+export { Tunnel, type TunnelEvents } from './tunnel.js';
 export { TtydSession, TtydCommand, TTYD_PROTOCOL, type TtydSessionOptions } from './ttyd-session.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { DisposableStore, type Disposable, type DisposableLike } from './disposable.js';

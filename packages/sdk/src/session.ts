@@ -21,6 +21,7 @@ import {
   type TerminalInfo,
 } from './protocol.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
+import { Tunnel } from './tunnel.js';
 import type { SessionFeatures, TerminalSession } from './terminal-session.js';
 import type { WebSocketConstructor } from './websocket.js';
 
@@ -128,6 +129,8 @@ export class Session implements TerminalSession {
   #tasks: TaskInfo[] = [];
   #playground = { name: '', title: '' };
   #machines: string[] = [];
+  #tunnels = new Map<number, Tunnel>();
+  #nextChannel = 1;
   #previews: PreviewInfo[] = [];
   #grantedMode: AttachMode | undefined;
   /** Output and snapshots that came before anyone listened to output, in order. */
@@ -172,6 +175,30 @@ export class Session implements TerminalSession {
   /** Web servers in the session a page can show, each on an origin of its own. */
   get previews(): readonly PreviewInfo[] {
     return this.#previews;
+  }
+
+  /**
+   * Opens a TCP connection to `port` inside the playground (on `machine`, or the first one), over
+   * this session's connection. The tunnel's `open` or `close` event says how it went. Tunnels
+   * close when the connection drops (a reconnect does not bring them back).
+   */
+  openTunnel(port: number, machine?: string): Tunnel {
+    let channel = this.#nextChannel;
+    while (this.#tunnels.has(channel)) channel = (channel % 0xffff) + 1;
+    this.#nextChannel = (channel % 0xffff) + 1;
+    const tunnel = new Tunnel(
+      channel,
+      (data) => this.#connection?.sendTunnel(channel, data),
+      () => {
+        this.#tunnels.delete(channel);
+        this.#send({ type: 'tunnel-close', channel });
+      },
+    );
+    this.#tunnels.set(channel, tunnel);
+    tunnel.on('close', () => this.#tunnels.delete(channel));
+    if (!this.#connection?.open) queueMicrotask(() => tunnel.ended('the session is not connected'));
+    else this.#send({ type: 'tunnel-open', channel, port, ...(machine ? { machine } : {}) });
+    return tunnel;
   }
 
   /** Asks for a preview of `port` (on `machine`, or the first one); a `preview` event answers. */
@@ -279,6 +306,7 @@ export class Session implements TerminalSession {
   #drop(): void {
     const connection = this.#connection;
     this.#connection = undefined;
+    for (const tunnel of [...this.#tunnels.values()]) tunnel.ended('the session was closed');
     this.#attempt.clear();
     connection?.close(1000, 'client closed');
   }
@@ -325,9 +353,11 @@ export class Session implements TerminalSession {
         }
       }),
       connection.on('invalid', (error) => this.#emitter.emit('error', error)),
+      connection.on('tunnel', (channel, data) => this.#tunnels.get(channel)?.received(data)),
       connection.on('close', (code, reason) => {
         if (this.#connection !== connection) return;
         this.#connection = undefined;
+        for (const tunnel of [...this.#tunnels.values()]) tunnel.ended('the connection to the server was lost');
         this.#attempt.clear();
         const error = closeError(code, reason, this.#options.url);
         settle(error ?? new PlaygroundError(ErrorCode.Network, 'connection closed before the session was ready'));
@@ -377,6 +407,12 @@ export class Session implements TerminalSession {
         this.#acks.track(message.terminal.id);
         this.#emitter.emit('terminal', message.terminal);
         break;
+      case 'tunnel': {
+        const tunnel = this.#tunnels.get(message.channel);
+        if (message.open) tunnel?.opened();
+        else tunnel?.ended(message.error);
+        break;
+      }
       case 'preview':
         this.#previews = [...this.#previews.filter((p) => p.url !== message.preview.url), message.preview];
         this.#emitter.emit('preview', message.preview);

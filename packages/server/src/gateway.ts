@@ -11,6 +11,9 @@ import {
   PlaygroundError,
   decodeClientMessage,
   decodeInput,
+  decodeTunnel,
+  frameKind,
+  FrameKind,
   encodeMessage,
   type AttachMode,
   type ClientMessage,
@@ -22,6 +25,7 @@ import { DisposableStore } from '@ix-playground/sdk/disposable';
 import { ClientStream } from './client-stream.js';
 import { ConnectionCounter } from './connection-counter.js';
 import { RateLimiter } from './rate-limiter.js';
+import { Tunnels } from './tunnels.js';
 import type { OriginPolicy } from './origin-policy.js';
 import type { PlaygroundSession } from './playground-session.js';
 import type { SessionManager } from './session-manager.js';
@@ -66,6 +70,8 @@ interface Attachment {
   resizes: Map<number, { size?: { cols: number; rows: number }; timer: ReturnType<typeof setTimeout> }>;
   /** Everything the attachment holds: subscriptions, streams, timers. */
   held: DisposableStore;
+  /** The client's forwarded connections. */
+  tunnels: Tunnels;
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
@@ -178,11 +184,16 @@ export class Gateway {
       try {
         if (isBinary) {
           if (!attached) throw new PlaygroundError(ErrorCode.Protocol, 'attach first');
-          const frame = decodeInput(bytes);
           if (attached.mode === 'ro') {
             send({ type: 'error', code: ErrorCode.ReadOnly, message: 'this client is attached read-only; input refused' });
             return;
           }
+          if (frameKind(bytes) === FrameKind.Tunnel) {
+            const tunnel = decodeTunnel(bytes);
+            attached.tunnels.data(tunnel.channel, tunnel.data);
+            return;
+          }
+          const frame = decodeInput(bytes);
           attached.session.input(frame.terminal, frame.data);
           return;
         }
@@ -289,7 +300,8 @@ export class Gateway {
       for (const { timer } of resizes.values()) clearTimeout(timer);
     });
     held.add(() => session.detachClient());
-    return { session, mode, streams, resizes, held };
+    const tunnels = held.add(new Tunnels(ws, session, send));
+    return { session, mode, streams, resizes, held, tunnels };
   }
 
   #control(attached: Attachment, message: ClientMessage, send: (m: ServerMessage) => void): void {
@@ -331,6 +343,13 @@ export class Gateway {
           const err = error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Internal, 'cannot open a terminal');
           send({ type: 'error', code: err.code, message: err.message });
         }
+        break;
+      case 'tunnel-open':
+        if (mode !== 'rw') return send({ type: 'tunnel', channel: message.channel, open: false, error: 'read-only clients cannot forward ports' });
+        attached.tunnels.open(message.channel, message.port, message.machine);
+        break;
+      case 'tunnel-close':
+        attached.tunnels.close(message.channel);
         break;
       case 'preview': {
         if (mode !== 'rw') return send({ type: 'error', code: ErrorCode.ReadOnly, message: 'read-only clients cannot open previews' });

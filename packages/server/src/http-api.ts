@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, LimitError, PlaygroundError, PlaygroundNotFoundError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
 import type { OriginPolicy } from './origin-policy.js';
+import type { AdminApi } from './admin-api.js';
 import type { ProxyTrust } from './client-address.js';
 import type { SessionManager } from './session-manager.js';
 import type { SessionTokens } from './session-tokens.js';
@@ -86,19 +87,21 @@ export class HttpApi {
   #origins: OriginPolicy;
   #tokens: SessionTokens | undefined;
   #proxies: ProxyTrust | undefined;
+  #admin: AdminApi | undefined;
 
   /** With `tokens`, creating a session needs a signed token (`Authorization: Bearer …`); `proxies` name the client behind a proxy. */
   constructor(
     manifests: () => ReadonlyMap<string, Manifest>,
     sessions: SessionManager,
     origins: OriginPolicy,
-    options: { tokens?: SessionTokens | undefined; proxies?: ProxyTrust | undefined } = {},
+    options: { tokens?: SessionTokens | undefined; proxies?: ProxyTrust | undefined; admin?: AdminApi | undefined } = {},
   ) {
     this.#manifests = manifests;
     this.#sessions = sessions;
     this.#origins = origins;
     this.#tokens = options.tokens;
     this.#proxies = options.proxies;
+    this.#admin = options.admin;
   }
 
   /** Handles a request under /api; answers false if the path is not an API route. */
@@ -130,6 +133,10 @@ export class HttpApi {
       return true;
     }
     try {
+      if (pathname.startsWith('/api/admin/') && this.#admin) {
+        await this.#admin.handle(req, res, pathname, (r, status, body) => sendJson(r, status, body, cors));
+        return true;
+      }
       if (pathname === '/api/playgrounds' && req.method === 'GET') {
         const list = [...this.#manifests().values()].map((m) => ({ name: m.name, title: m.title, tasks: m.tasks.length }));
         sendJson(res, 200, { playgrounds: list }, cors);

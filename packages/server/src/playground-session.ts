@@ -5,7 +5,7 @@ import type { AttachMode, EndReason, NoticeLevel, TaskInfo, TerminalInfo } from 
 import { SandboxError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
 import { machinesOf } from './playground-machines.js';
-import type { Machine, Sandbox, SandboxDriver } from './sandbox.js';
+import type { Machine, Sandbox, SandboxDriver, SandboxUsage } from './sandbox.js';
 import { TaskRunner, type RunOptions } from './task-runner.js';
 import { Terminal } from './terminal.js';
 import { formatSize } from './units.js';
@@ -60,6 +60,8 @@ export class PlaygroundSession {
   readonly token = randomBytes(24).toString('base64url');
   /** A second token that only ever attaches read-only (for an instructor or a live demo). */
   readonly spectatorToken = randomBytes(24).toString('base64url');
+  /** When the session was created (ms since the epoch). */
+  readonly createdAt = Date.now();
   #manifest: Manifest;
   #terminals = new Map<number, Terminal>();
   #runner: TaskRunner;
@@ -152,6 +154,20 @@ export class PlaygroundSession {
   /** What clients are told about one terminal. */
   describe(t: Terminal): TerminalInfo {
     return { id: t.id, name: t.name, cols: t.cols, rows: t.rows, ...(this.#sandbox.machines.size > 1 ? { machine: t.machine } : {}) };
+  }
+
+  /** What all of the session's machines use together now (zeros where the driver cannot tell). */
+  async usage(): Promise<SandboxUsage> {
+    const all = await Promise.all([...this.#sandbox.machines.values()].map((m) => m.usage?.()));
+    return all.reduce<SandboxUsage>(
+      (sum, u) => ({
+        memoryBytes: sum.memoryBytes + (u?.memoryBytes ?? 0),
+        memoryPeakBytes: sum.memoryPeakBytes + (u?.memoryPeakBytes ?? 0),
+        processes: sum.processes + (u?.processes ?? 0),
+        oomKills: sum.oomKills + (u?.oomKills ?? 0),
+      }),
+      { memoryBytes: 0, memoryPeakBytes: 0, processes: 0, oomKills: 0 },
+    );
   }
 
   /** A TCP connection to `port` on a machine (the first by default), for web previews. */

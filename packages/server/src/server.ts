@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { widgetFileHeaders } from './cdn-headers.js';
+import { AdminApi } from './admin-api.js';
 import { ProxyTrust } from './client-address.js';
 import { PreviewServer } from './preview-server.js';
 import type { ServerConfig } from './config.js';
@@ -63,7 +64,11 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   const webhooks = config.webhook ? new WebhookSender(config.webhook) : undefined;
   if (webhooks) sessions.onCreated((session) => sendTaskEvents(webhooks, session));
   const proxies = new ProxyTrust(config.trustProxy ?? []);
-  const api = new HttpApi(() => manifests, sessions, origins, { tokens: config.tokens ? new SessionTokens(config.tokens) : undefined, proxies });
+  const api = new HttpApi(() => manifests, sessions, origins, {
+    tokens: config.tokens ? new SessionTokens(config.tokens) : undefined,
+    proxies,
+    admin: new AdminApi(config.adminToken, sessions),
+  });
   const previews =
     config.preview === false
       ? undefined
@@ -71,7 +76,10 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   if (previews) {
     await previews.listen().catch((error: NodeJS.ErrnoException) => {
       const which = config.preview && config.preview.port !== undefined ? 'IX_PREVIEW_PORT' : 'PORT + 1, the default of IX_PREVIEW_PORT';
-      throw new PlaygroundError(ErrorCode.Unavailable, `the web-preview port (${which}) cannot be used: ${error.message}; set IX_PREVIEW_PORT to a free port, 0 for any, or off`);
+      throw new PlaygroundError(
+        ErrorCode.Unavailable,
+        `the web-preview port (${which}) cannot be used: ${error.message}; set IX_PREVIEW_PORT to a free port, 0 for any, or off`,
+      );
     });
   }
   const gateway = new Gateway(
