@@ -74,11 +74,13 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
       ? undefined
       : new PreviewServer({ host: config.host, port: config.preview?.port ?? (config.port ? config.port + 1 : 0), urlTemplate: config.preview?.urlTemplate });
   if (previews) {
-    await previews.listen().catch((error: NodeJS.ErrnoException) => {
-      const which = config.preview && config.preview.port !== undefined ? 'IX_PREVIEW_PORT' : 'PORT + 1, the default of IX_PREVIEW_PORT';
+    const explicit = config.preview !== undefined && config.preview !== false && config.preview.port !== undefined;
+    await previews.listen().catch(async (error: NodeJS.ErrnoException) => {
+      // PORT + 1 is only a default: when something else has it, any free port does as well.
+      if (!explicit && error.code === 'EADDRINUSE') return previews.listen(0);
       throw new PlaygroundError(
         ErrorCode.Unavailable,
-        `the web-preview port (${which}) cannot be used: ${error.message}; set IX_PREVIEW_PORT to a free port, 0 for any, or off`,
+        `the web-preview port (IX_PREVIEW_PORT) cannot be used: ${error.message}; set IX_PREVIEW_PORT to a free port, 0 for any, or off`,
       );
     });
   }
