@@ -2,7 +2,16 @@
  * @ix-playground/sdk: connect to ix-playground sessions from browsers or Node.
  * @packageDocumentation
  */
-export { connect, createSession, gatewayUrl, type ConnectOptions, type CreateSessionOptions, type SessionTicket, type TokenSource } from './connect.js';
+export {
+  connect,
+  createSession,
+  listSnapshots,
+  gatewayUrl,
+  type ConnectOptions,
+  type CreateSessionOptions,
+  type SessionTicket,
+  type TokenSource,
+} from './connect.js';
 export { Session, type SessionEvents, type SessionOptions, type SessionStatus, type OutputEvent } from './session.js';
 export { ErrorCode, PlaygroundError } from './errors.js';
 export type { TerminalSession, SessionFeatures } from './terminal-session.js';
@@ -31,5 +40,6 @@ export {
   type TaskState,
   type TerminalInfo,
   type PreviewInfo,
+  type SnapshotInfo,
 } from './protocol.js';
 export type { EventHandler, WebSocketConstructor, WebSocketLike } from './websocket.js';

@@ -70,7 +70,7 @@ export const CloseCode = {
 } as const;
 
 /** Why a session ended. */
-export const END_REASONS = ['exited', 'expired', 'shutdown', 'kicked', 'evicted', 'error'] as const;
+export const END_REASONS = ['exited', 'expired', 'shutdown', 'kicked', 'evicted', 'stopped', 'error'] as const;
 const endReason = v.picklist(END_REASONS);
 /** Why a session ended: one of {@link END_REASONS}. */
 export type EndReason = v.InferOutput<typeof endReason>;
@@ -100,6 +100,7 @@ export const END_REASON_CLOSE_CODES: Readonly<Record<EndReason, number>> = {
   shutdown: CloseCode.Shutdown,
   kicked: CloseCode.Kicked,
   evicted: CloseCode.Kicked,
+  stopped: CloseCode.Ended,
   error: CloseCode.Internal,
 };
 
@@ -170,6 +171,10 @@ const terminalInfo = v.object({ id: terminalId, name: shortText, cols, rows, mac
 export type TerminalInfo = v.InferOutput<typeof terminalInfo>;
 
 const port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
+const snapshotInfo = v.object({ id: shortText, playground: shortText, createdAt: shortText, expiresAt: shortText, sizeBytes: v.number() });
+
+/** A saved playground: its id (what restore and fork need), playground, when it was saved and when it expires. */
+export type SnapshotInfo = v.InferOutput<typeof snapshotInfo>;
 const previewInfo = v.object({ machine: shortText, port, title: shortText, url: v.pipe(v.string(), v.maxLength(2000)) });
 
 /** A web server in the session that a page can show: its own origin, not the server's. */
@@ -194,6 +199,8 @@ const clientSchema = v.variant('type', [
     port,
     machine: v.optional(shortText),
   }),
+  /** Saves the playground's files (and ends the session with `stop`); `saved` answers. */
+  v.object({ type: v.literal('save'), stop: v.optional(v.boolean()) }),
   /** Closes a forwarded connection. */
   v.object({ type: v.literal('tunnel-close'), channel: terminalId }),
   /** Asks for a preview of a port (of the first machine unless `machine` says); the answer is a `preview` message. */
@@ -221,6 +228,8 @@ const serverSchema = v.variant('type', [
     previews: v.optional(v.pipe(v.array(previewInfo), v.maxLength(64))),
   }),
   v.object({ type: v.literal('preview'), preview: previewInfo }),
+  /** The playground was saved. */
+  v.object({ type: v.literal('saved'), snapshot: snapshotInfo }),
   /** A forwarded connection is open (`open: true`), or closed (with `error` if it failed). */
   v.object({ type: v.literal('tunnel'), channel: terminalId, open: v.boolean(), error: v.optional(v.pipe(v.string(), v.maxLength(1000))) }),
   v.object({ type: v.literal('terminal'), terminal: terminalInfo }),

@@ -17,6 +17,7 @@ import {
   type OutputFrame,
   type PreviewInfo,
   type ServerMessage,
+  type SnapshotInfo,
   type TaskInfo,
   type TerminalInfo,
 } from './protocol.js';
@@ -107,7 +108,7 @@ const decoder = new TextDecoder();
  */
 export class Session implements TerminalSession {
   /** Everything: tasks, resume, tabs. */
-  readonly features: SessionFeatures = { tasks: true, resume: true, tabs: true };
+  readonly features: SessionFeatures = { tasks: true, resume: true, tabs: true, save: true };
   /** Session id (safe to show; useless without a token). */
   readonly id: string;
   /** Token this client attaches with (keep it like a password). */
@@ -130,6 +131,8 @@ export class Session implements TerminalSession {
   #playground = { name: '', title: '' };
   #machines: string[] = [];
   #tunnels = new Map<number, Tunnel>();
+  /** The pending {@link save}, answered by `saved` or the next `error`. */
+  #saving: { resolve: (snapshot: SnapshotInfo) => void; reject: (error: PlaygroundError) => void } | undefined;
   #nextChannel = 1;
   #previews: PreviewInfo[] = [];
   #grantedMode: AttachMode | undefined;
@@ -199,6 +202,20 @@ export class Session implements TerminalSession {
     if (!this.#connection?.open) queueMicrotask(() => tunnel.ended('the session is not connected'));
     else this.#send({ type: 'tunnel-open', channel, port, ...(machine ? { machine } : {}) });
     return tunnel;
+  }
+
+  /**
+   * Saves the playground's files on the server (processes are not saved), to restore later
+   * (`connect({ restore: id, owner })`) or to share for `fork`. With `stop`, the session ends
+   * once saved. Rejects with the server's error (a size limit, say).
+   */
+  save(options: { stop?: boolean } = {}): Promise<SnapshotInfo> {
+    if (!this.#connection?.open) return Promise.reject(new PlaygroundError(ErrorCode.Network, 'the session is not connected'));
+    if (this.#saving) return Promise.reject(new PlaygroundError(ErrorCode.BadRequest, 'a save is already under way'));
+    return new Promise<SnapshotInfo>((resolve, reject) => {
+      this.#saving = { resolve, reject };
+      this.#send({ type: 'save', ...(options.stop ? { stop: true } : {}) });
+    }).finally(() => (this.#saving = undefined));
   }
 
   /** Asks for a preview of `port` (on `machine`, or the first one); a `preview` event answers. */
@@ -444,9 +461,15 @@ export class Session implements TerminalSession {
       case 'ended':
         this.#end(message.reason);
         break;
-      case 'error':
-        this.#emitter.emit('error', new PlaygroundError(errorCodeOf(message.code), message.message));
+      case 'saved':
+        this.#saving?.resolve(message.snapshot);
         break;
+      case 'error': {
+        const error = new PlaygroundError(errorCodeOf(message.code), message.message);
+        if (this.#saving) this.#saving.reject(error);
+        else this.#emitter.emit('error', error);
+        break;
+      }
       case 'ping':
       case 'pong':
         break;

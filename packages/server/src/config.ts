@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { parseDuration, parseSize } from './units.js';
 
@@ -47,6 +48,12 @@ export interface ServerConfig {
   prebuildImages?: boolean;
   /** Reverse proxies whose X-Forwarded-For / Forwarded name the client (IX_TRUST_PROXY: addresses, or `loopback`; default none). */
   trustProxy?: string[];
+  /**
+   * Saved playgrounds (IX_SNAPSHOTS: their folder, `off` for none; default /var/lib/ix-playground/snapshots
+   * as root, else in the temp folder), the most one may take (IX_SNAPSHOT_MAX, default 256Mi) and
+   * how long they are kept (IX_SNAPSHOT_TTL, default 7d).
+   */
+  snapshots?: { dir: string; maxBytes: number; ttlMs: number } | false;
   /** The operator's token for the admin API (`ix-playground ls` and `stop`); IX_ADMIN_TOKEN, at least 24 characters; unset: no admin API. */
   adminToken?: string | undefined;
   /** Signed session tokens (IX_TOKEN_*): when set, creating a session needs one (docs/operating.md). */
@@ -257,6 +264,22 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     prebuildImages: flag(env, 'IX_PREBUILD_IMAGES', true),
     tokens: tokens(env),
     adminToken: adminToken(env),
+    snapshots:
+      env.IX_SNAPSHOTS === 'off'
+        ? false
+        : {
+            dir: path.resolve(
+              env.IX_SNAPSHOTS || (process.getuid?.() === 0 ? '/var/lib/ix-playground/snapshots' : path.join(os.tmpdir(), 'ix-playground-snapshots')),
+            ),
+            maxBytes: parsed(env, 'IX_SNAPSHOT_MAX', '256Mi', parseSize, 'a size like 256Mi'),
+            ttlMs: parsed(
+              env,
+              'IX_SNAPSHOT_TTL',
+              '7d',
+              (t) => parseDuration(t.replace(/^(\d+)d$/, (_, d: string) => `${Number(d) * 24}h`)),
+              'a duration like 7d or 12h',
+            ),
+          },
     graceMs: parsed(env, 'IX_GRACE', '5m', (t) => ((parseDuration(t) ?? 0) >= 1000 ? parseDuration(t) : undefined), 'a duration of at least 1s, like 5m'),
     replayBytes: parsed(env, 'IX_REPLAY_BUFFER', '1Mi', parseSize, 'a size like 1Mi'),
     checkIntervalMs: parsed(env, 'IX_CHECK_INTERVAL', '5s', parseDuration, 'a duration like 5s'),

@@ -25,6 +25,7 @@ import { DisposableStore } from '@ix-playground/sdk/disposable';
 import { ClientStream } from './client-stream.js';
 import { ConnectionCounter } from './connection-counter.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { SnapshotStore } from './snapshot-store.js';
 import { Tunnels } from './tunnels.js';
 import type { OriginPolicy } from './origin-policy.js';
 import type { PlaygroundSession } from './playground-session.js';
@@ -88,13 +89,15 @@ export class Gateway {
   #origins: OriginPolicy;
   #limits: GatewayLimits;
   #previews: PreviewGrants | undefined;
+  #snapshots: SnapshotStore | undefined;
   #unattached: ConnectionCounter;
   #heartbeat: ReturnType<typeof setInterval>;
   #alive = new WeakMap<WebSocket, boolean>();
 
-  /** `previews`: where web previews come from (none: previews are off). */
-  constructor(sessions: SessionManager, origins: OriginPolicy, limits: GatewayLimits, previews?: PreviewGrants) {
+  /** `previews`: where web previews come from (none: previews are off); `snapshots`: where playgrounds are saved (none: no saving). */
+  constructor(sessions: SessionManager, origins: OriginPolicy, limits: GatewayLimits, previews?: PreviewGrants, snapshots?: SnapshotStore) {
     this.#previews = previews;
+    this.#snapshots = snapshots;
     this.#sessions = sessions;
     this.#origins = origins;
     this.#limits = limits;
@@ -344,6 +347,22 @@ export class Gateway {
           send({ type: 'error', code: err.code, message: err.message });
         }
         break;
+      case 'save': {
+        if (mode !== 'rw') return send({ type: 'error', code: ErrorCode.ReadOnly, message: 'read-only clients cannot save the playground' });
+        if (!this.#snapshots) return send({ type: 'error', code: ErrorCode.BadRequest, message: 'this server does not save playgrounds' });
+        const stop = message.stop === true;
+        session
+          .save(this.#snapshots)
+          .then((snapshot) => {
+            send({ type: 'saved', snapshot });
+            if (stop) void session.end('stopped');
+          })
+          .catch((error: unknown) => {
+            const err = error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Internal, 'cannot save the playground');
+            send({ type: 'error', code: err.code, message: err.message });
+          });
+        break;
+      }
       case 'tunnel-open':
         if (mode !== 'rw') return send({ type: 'tunnel', channel: message.channel, open: false, error: 'read-only clients cannot forward ports' });
         attached.tunnels.open(message.channel, message.port, message.machine);

@@ -22,6 +22,7 @@ import { OriginPolicy } from './origin-policy.js';
 import type { SandboxDriver } from './sandbox.js';
 import { SessionManager } from './session-manager.js';
 import { SessionTokens } from './session-tokens.js';
+import { SnapshotStore } from './snapshot-store.js';
 import { serveStatic } from './static-files.js';
 import { WebhookSender, sendTaskEvents } from './webhook.js';
 
@@ -64,10 +65,12 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   const webhooks = config.webhook ? new WebhookSender(config.webhook) : undefined;
   if (webhooks) sessions.onCreated((session) => sendTaskEvents(webhooks, session));
   const proxies = new ProxyTrust(config.trustProxy ?? []);
+  const snapshots = config.snapshots ? new SnapshotStore(config.snapshots) : undefined;
   const api = new HttpApi(() => manifests, sessions, origins, {
     tokens: config.tokens ? new SessionTokens(config.tokens) : undefined,
     proxies,
     admin: new AdminApi(config.adminToken, sessions),
+    snapshots,
   });
   const previews =
     config.preview === false
@@ -96,6 +99,7 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
       proxies,
     },
     previews,
+    snapshots,
   );
   const connections = new ConnectionCounter(config.maxConnections ?? 0, config.maxConnectionsPerClient ?? 64);
   const widget = widgetDir();
@@ -168,6 +172,7 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
       await driver.close?.();
       await machines?.close?.();
       await previews?.close();
+      snapshots?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
