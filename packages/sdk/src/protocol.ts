@@ -147,6 +147,11 @@ export const MAX_COLS = 500;
 /** The tallest terminal either side accepts, in rows. */
 export const MAX_ROWS = 200;
 
+/** A size brought into 1…`max` (whole numbers; anything not a number becomes 1). */
+export function clampSize(n: number, max: number): number {
+  return Math.min(max, Math.max(1, Math.round(Number.isFinite(n) ? n : 1)));
+}
+
 const cols = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_COLS));
 const rows = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_ROWS));
 const shortText = v.pipe(v.string(), v.maxLength(200));

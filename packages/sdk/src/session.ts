@@ -8,6 +8,7 @@ import {
   CloseCode,
   MAX_COLS,
   MAX_ROWS,
+  clampSize,
   endReasonOf,
   errorCodeOf,
   type AttachMode,
@@ -22,6 +23,7 @@ import {
   type TerminalInfo,
 } from './protocol.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
+import { settleOnce } from './settle-once.js';
 import { Tunnel } from './tunnel.js';
 import type { SessionFeatures, TerminalSession } from './terminal-session.js';
 import type { WebSocketConstructor } from './websocket.js';
@@ -258,18 +260,10 @@ export class Session implements TerminalSession {
     if (this.#status === 'ended') return Promise.reject(new PlaygroundError(ErrorCode.Ended, 'the session has ended'));
     this.#cancelOpen?.(new PlaygroundError(ErrorCode.Cancelled, 'open() was called again'));
     this.#setStatus('connecting');
-    return new Promise<void>((resolve, reject) => {
-      let pending = true;
-      const settle = (error?: PlaygroundError) => {
-        if (!pending) return;
-        pending = false;
-        this.#cancelOpen = undefined;
-        if (error) reject(error);
-        else resolve();
-      };
-      this.#cancelOpen = settle;
-      this.#connect(settle);
-    });
+    const { promise, settle } = settleOnce(() => (this.#cancelOpen = undefined));
+    this.#cancelOpen = settle;
+    this.#connect(settle);
+    return promise;
   }
 
   /** Sends keyboard input to a terminal. Refused (with an `error` event) for read-only sessions. */
@@ -283,8 +277,8 @@ export class Session implements TerminalSession {
 
   /** Resizes a terminal's pty (sizes are clamped to 1…{@link MAX_COLS} by 1…{@link MAX_ROWS}). */
   resize(terminal: number, cols: number, rows: number): void {
-    cols = clamp(cols, MAX_COLS);
-    rows = clamp(rows, MAX_ROWS);
+    cols = clampSize(cols, MAX_COLS);
+    rows = clampSize(rows, MAX_ROWS);
     const info = this.#terminals.get(terminal);
     if (info) Object.assign(info, { cols, rows });
     this.#send({ type: 'resize', terminal, cols, rows });
@@ -521,10 +515,6 @@ export class Session implements TerminalSession {
   static text(data: Uint8Array): string {
     return decoder.decode(data);
   }
-}
-
-function clamp(n: number, max: number): number {
-  return Math.min(max, Math.max(1, Math.round(Number.isFinite(n) ? n : 1)));
 }
 
 function closeError(code: number, reason: string, url: string): PlaygroundError | undefined {

@@ -1,6 +1,7 @@
 import { createNanoEvents, type Unsubscribe } from 'nanoevents';
 import { ErrorCode, PlaygroundError } from './errors.js';
-import { MAX_COLS, MAX_ROWS, type AttachMode, type TaskInfo, type TerminalInfo } from './protocol.js';
+import { settleOnce } from './settle-once.js';
+import { MAX_COLS, MAX_ROWS, clampSize, type AttachMode, type TaskInfo, type TerminalInfo } from './protocol.js';
 import type { SessionEvents, SessionStatus } from './session.js';
 import type { SessionFeatures, TerminalSession } from './terminal-session.js';
 import type { WebSocketConstructor, WebSocketLike } from './websocket.js';
@@ -75,7 +76,7 @@ export class TtydSession implements TerminalSession {
     this.#options = options;
     this.id = options.url;
     this.token = options.token ?? '';
-    this.#terminal = { id: 0, name: 'ttyd', cols: clamp(options.cols ?? 80, MAX_COLS), rows: clamp(options.rows ?? 24, MAX_ROWS) };
+    this.#terminal = { id: 0, name: 'ttyd', cols: clampSize(options.cols ?? 80, MAX_COLS), rows: clampSize(options.rows ?? 24, MAX_ROWS) };
   }
 
   /** Current status. */
@@ -109,61 +110,58 @@ export class TtydSession implements TerminalSession {
     const Ctor = this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) return Promise.reject(new PlaygroundError(ErrorCode.Network, 'no WebSocket implementation: pass one in the WebSocket option'));
     this.#setStatus('connecting');
-    return new Promise<void>((resolve, reject) => {
-      let pending = true;
-      const settle = (error?: PlaygroundError) => {
-        if (!pending) return;
-        pending = false;
-        this.#cancelOpen = undefined;
-        if (error) reject(error);
-        else resolve();
-      };
-      this.#cancelOpen = settle;
-      let socket: WebSocketLike;
-      try {
-        socket = new Ctor(this.#options.url, [TTYD_PROTOCOL]);
-      } catch (cause) {
-        this.#fail(new PlaygroundError(ErrorCode.Network, `cannot open ${this.#options.url}`, { cause }), settle);
+    const { promise, settle } = settleOnce(() => (this.#cancelOpen = undefined));
+    this.#cancelOpen = settle;
+    this.#connect(Ctor, settle);
+    return promise;
+  }
+
+  /** Opens the socket and follows it; `settle` hears whether the session got ready. */
+  #connect(Ctor: WebSocketConstructor, settle: (error?: PlaygroundError) => void): void {
+    let socket: WebSocketLike;
+    try {
+      socket = new Ctor(this.#options.url, [TTYD_PROTOCOL]);
+    } catch (cause) {
+      this.#fail(new PlaygroundError(ErrorCode.Network, `cannot open ${this.#options.url}`, { cause }), settle);
+      return;
+    }
+    this.#socket = socket;
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () => {
+      const { cols, rows } = this.#terminal;
+      this.#send(encoder.encode(JSON.stringify({ AuthToken: this.token, columns: cols, rows })));
+    };
+    socket.onmessage = (event) => {
+      if (this.#socket !== socket) return;
+      const frame = typeof event.data === 'string' ? encoder.encode(event.data) : new Uint8Array(event.data as ArrayBuffer);
+      if (this.#status === 'connecting') {
+        this.#setStatus('ready');
+        this.#events.emit('terminal', this.#terminal);
+        settle();
+      }
+      this.#handle(frame);
+    };
+    socket.onerror = () => {
+      // the close event follows
+    };
+    socket.onclose = (event) => {
+      if (this.#socket !== socket) return;
+      this.#socket = undefined;
+      if (this.#status === 'ready' && (event.code === 1000 || event.code === 1005)) {
+        // ttyd closes normally when the shell exits.
+        this.#setStatus('ended');
+        this.#events.emit('ended', 'exited');
         return;
       }
-      this.#socket = socket;
-      socket.binaryType = 'arraybuffer';
-      socket.onopen = () => {
-        const { cols, rows } = this.#terminal;
-        this.#send(encoder.encode(JSON.stringify({ AuthToken: this.token, columns: cols, rows })));
-      };
-      socket.onmessage = (event) => {
-        if (this.#socket !== socket) return;
-        const frame = typeof event.data === 'string' ? encoder.encode(event.data) : new Uint8Array(event.data as ArrayBuffer);
-        if (this.#status === 'connecting') {
-          this.#setStatus('ready');
-          this.#events.emit('terminal', this.#terminal);
-          settle();
-        }
-        this.#handle(frame);
-      };
-      socket.onerror = () => {
-        // the close event follows
-      };
-      socket.onclose = (event) => {
-        if (this.#socket !== socket) return;
-        this.#socket = undefined;
-        if (this.#status === 'ready' && (event.code === 1000 || event.code === 1005)) {
-          // ttyd closes normally when the shell exits.
-          this.#setStatus('ended');
-          this.#events.emit('ended', 'exited');
-          return;
-        }
-        const error =
-          this.#status === 'ready'
-            ? new PlaygroundError(ErrorCode.Network, `the connection to ttyd was lost (code ${event.code}); ttyd cannot resume a session: start a new one`)
-            : new PlaygroundError(
-                ErrorCode.Network,
-                `cannot connect to ttyd at ${this.#options.url} (code ${event.code}${event.reason ? `: ${event.reason}` : ''})`,
-              );
-        this.#fail(error, settle);
-      };
-    });
+      const error =
+        this.#status === 'ready'
+          ? new PlaygroundError(ErrorCode.Network, `the connection to ttyd was lost (code ${event.code}); ttyd cannot resume a session: start a new one`)
+          : new PlaygroundError(
+              ErrorCode.Network,
+              `cannot connect to ttyd at ${this.#options.url} (code ${event.code}${event.reason ? `: ${event.reason}` : ''})`,
+            );
+      this.#fail(error, settle);
+    };
   }
 
   /** Sends keystrokes: ttyd's input command and the bytes. */
@@ -179,8 +177,8 @@ export class TtydSession implements TerminalSession {
   /** Resizes the pty: ttyd's resize command with `{"columns":…,"rows":…}`. */
   resize(terminal: number, cols: number, rows: number): void {
     if (terminal !== 0) return;
-    this.#terminal.cols = clamp(cols, MAX_COLS);
-    this.#terminal.rows = clamp(rows, MAX_ROWS);
+    this.#terminal.cols = clampSize(cols, MAX_COLS);
+    this.#terminal.rows = clampSize(rows, MAX_ROWS);
     this.#send(encoder.encode(TtydCommand.Resize + JSON.stringify({ columns: this.#terminal.cols, rows: this.#terminal.rows })));
   }
 
@@ -267,8 +265,4 @@ export class TtydSession implements TerminalSession {
     this.#status = status;
     this.#events.emit('status', status);
   }
-}
-
-function clamp(n: number, max: number): number {
-  return Math.min(max, Math.max(1, Math.round(Number.isFinite(n) ? n : 1)));
 }

@@ -379,15 +379,7 @@ class BwrapMachine implements Machine {
   }
 
   async usage(): Promise<SandboxUsage> {
-    const group = this.#cgroup;
-    if (!group) return { memoryBytes: 0, memoryPeakBytes: 0, processes: 0, oomKills: 0 };
-    const [memoryBytes, memoryPeakBytes, processes, oomKills] = await Promise.all([
-      group.memoryUsage(),
-      group.memoryPeak(),
-      group.processes(),
-      group.oomKills(),
-    ]);
-    return { memoryBytes, memoryPeakBytes, processes, oomKills };
+    return (await this.#cgroup?.usage()) ?? { memoryBytes: 0, memoryPeakBytes: 0, processes: 0, oomKills: 0 };
   }
 
   dispose(): Promise<void> {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { SandboxUsage } from './sandbox.js';
 import { processAlive } from './process-alive.js';
 
 /** The cgroup controllers a sandbox is limited by. */
@@ -164,6 +165,12 @@ export class SandboxCgroup {
     if (!dir) return 0;
     const [n] = await readNumbers(path.join(dir, 'pids.current'));
     return n ?? 0;
+  }
+
+  /** What the group uses now: memory, its peak, processes and out-of-memory kills. */
+  async usage(): Promise<SandboxUsage> {
+    const [memoryBytes, memoryPeakBytes, processes, oomKills] = await Promise.all([this.memoryUsage(), this.memoryPeak(), this.processes(), this.oomKills()]);
+    return { memoryBytes, memoryPeakBytes, processes, oomKills };
   }
 
   /** Kills every process still in the group and removes it. Idempotent. */

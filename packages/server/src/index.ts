@@ -31,3 +31,5 @@ export { ManifestWatcher, type ManifestWatcherOptions, type LiveSessions } from 
 export { RingBuffer } from './ring-buffer.js';
 export { OriginPolicy } from './origin-policy.js';
 export { ManifestError, SandboxError } from './errors.js';
+export { AdminApi, type SessionSummary } from './admin-api.js';
+export { SnapshotStore, type SnapshotInfo, type SnapshotStoreOptions } from './snapshot-store.js';

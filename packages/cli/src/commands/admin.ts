@@ -1,17 +1,9 @@
+import type { SessionSummary } from '@ix-playground/server';
 import type { Command } from '../cli.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 
 /** The admin API's answer for one session (docs/cli.md). */
-interface Row {
-  id: string;
-  playground: string;
-  ageSeconds: number;
-  clients: number;
-  memoryBytes: number;
-  processes: number;
-  terminals: number;
-  machines: string[];
-}
+type Row = SessionSummary;
 
 const OPTIONS = { server: { type: 'string' as const }, 'admin-token': { type: 'string' as const }, json: { type: 'boolean' as const } };
 const OPTION_HELP = `  --server URL          the playground server (default $IX_SERVER, or http://localhost:8080)
