@@ -331,7 +331,7 @@ export class TerminalController {
     // the focus. Escape still reaches the shell (vim needs it); Tab alone stays the shell's.
     let escaped = false;
     term.attachCustomKeyEventHandler((event) => {
-      if (event.type !== 'keydown') return true;
+      if (event.type !== 'keydown' || event.key === 'Shift') return true; // Shift+Tab: Shift comes down first
       const leave = escaped && event.key === 'Tab';
       escaped = event.key === 'Escape';
       return !leave;
