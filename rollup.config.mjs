@@ -54,7 +54,7 @@ const tscSourceMaps = {
 const mangleXtermPrivates = {
   name: 'mangle-xterm-privates',
   async renderChunk(code, chunk) {
-    if (chunk.name !== 'xterm' || process.env.NOMANGLE) return null;
+    if (chunk.name !== 'xterm') return null;
     const out = await minify(code, { module: true, ecma: 2020, compress: false, mangle: { properties: { regex: /^_/ } }, sourceMap: true });
     return { code: out.code, map: out.map };
   },

@@ -127,6 +127,14 @@ export class IxPlayground extends LitElement {
     return this.#controller?.session;
   }
 
+  /**
+   * Assigning a string sets {@link sessionName}: frameworks that set properties rather than
+   * attributes (React 19, `@lit/react`) turn `session="machine-a"` into this assignment.
+   */
+  set session(name: string) {
+    if (typeof name === 'string') this.sessionName = name;
+  }
+
   /** `idle`, `connecting`, `ready`, `reconnecting`, `ended` or `error`; reflected as an attribute. */
   get status(): PlaygroundStatus {
     return this.#status;

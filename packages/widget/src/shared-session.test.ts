@@ -66,6 +66,20 @@ describe('elements with one session value', () => {
     expect(await ask(b, 'echo "again-b=""$$"', /^again-b=(\d+)$/m)).to.equal(pidB);
   });
 
+  it('also share when a framework sets the session property instead of the attribute (React 19 does)', async () => {
+    const name = uniqueId('machine');
+    const box = mount('div');
+    const [a, b] = [0, 1].map(() => {
+      const el = document.createElement('ix-playground');
+      Object.assign(el, { server: serverUrl, playground: 'hello', connect: 'eager' });
+      (el as unknown as { session: string }).session = name;
+      return box.appendChild(el);
+    }) as [IxPlayground, IxPlayground];
+    await until(() => a.status === 'ready' && b.status === 'ready', 'both ready');
+    expect(a.sessionName).to.equal(name);
+    expect(a.session!.id).to.equal(b.session!.id);
+  });
+
   it('with different values, or none, get machines of their own', async () => {
     const before = await sessionCount();
     const one = playground(uniqueId('one'));

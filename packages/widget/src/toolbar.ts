@@ -10,7 +10,7 @@ export const toolbarCss = `
 [aria-pressed=true]{box-shadow:inset 0 -2px var(--_focus)}
 .toggle{margin-left:auto;display:flex;gap:.4em;align-items:center}
 svg{width:1.1em;height:1.1em;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round}
-.hint{position:absolute;top:4px;right:12px;z-index:10;padding:.15em .6em;border-radius:4px;font-size:.75em;background:var(--_fg);color:var(--_bg);pointer-events:none}
+.hint{position:absolute;bottom:12px;right:14px;z-index:10;padding:.15em .6em;border-radius:4px;font-size:.75em;background:var(--_fg);color:var(--_bg);pointer-events:none}
 .notice{position:absolute;left:8px;right:8px;bottom:8px;z-index:10;display:flex;gap:.5em;align-items:flex-start;justify-content:space-between;padding:.4em .75em;border-radius:4px;font-size:.85em;background:#2d4a6b;color:#fff;white-space:pre-line}
 .notice.warning{background:#6b5a1e}.notice.error{background:#7a2a2a}.notice button{border:none;padding:0 .4em}`;
 
