@@ -21,7 +21,7 @@ const CHUNKS = [
   ['xterm', /node_modules\/@xterm\/|widget\/dist\/generated\/xterm-css\.js$/],
   [
     'terminal',
-    /widget\/dist\/(terminal-controller|ticket-store|shared-session|toolbar|xterm-open)\.js$|sdk\/dist\/(?!errors\.js)|node_modules\/(valibot|nanoevents)\//,
+    /widget\/dist\/(terminal-controller|terminal-options|ticket-store|shared-session|toolbar|xterm-open)\.js$|sdk\/dist\/(?!errors\.js)|node_modules\/(valibot|nanoevents)\//,
   ],
   ['tasks', /widget\/dist\/(tasks|tasks\.styles|markdown)\.js$|node_modules\/lit-html\/directives?\b/],
   ['run', /widget\/dist\/(run|run\.styles)\.js$/],

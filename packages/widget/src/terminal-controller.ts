@@ -1,8 +1,9 @@
-import type { ITerminalOptions, ITheme, Terminal } from '@xterm/xterm';
+import type { Terminal } from '@xterm/xterm';
 import type { LitElement } from 'lit';
 import type { FitAddon } from '@xterm/addon-fit';
 import {
   ErrorCode,
+  MAX_TERMINALS,
   PlaygroundError,
   Session,
   createSession,
@@ -17,6 +18,7 @@ import { DisposableStore } from '@ix-playground/sdk/disposable';
 import { IxCompleteEvent, IxProgressEvent, IxTaskEvent } from './events.js';
 import { dropSharedSession, ownerOf, requestTerminal, sharedSession, type SharedSession } from './shared-session.js';
 import { TicketStore } from './ticket-store.js';
+import { onMediaChange, terminalOptions } from './terminal-options.js';
 import { problem, toolbar, toolbarCss } from './toolbar.js';
 import { adoptStylesheet, openTerminal } from './xterm-open.js';
 import type { XtermModules } from './xterm-loader.js';
@@ -55,21 +57,6 @@ interface Tab {
   styles: { dispose(): void };
 }
 
-/** The eight ANSI colour names; `--ix-playground-ansi-NAME` and `--ix-playground-ansi-bright-NAME` set them. */
-const ANSI = ['black', 'red', 'green', 'yellow', 'blue', 'magenta', 'cyan', 'white'];
-/**
- * Default ANSI colours 0–15 for a light and a dark background: each at least 4.5:1 against the
- * default background, so coloured output (`ls --color`, prompts) stays readable. (xterm's
- * `minimumContrastRatio` would fix colours up as it draws, but through `style` attributes, which a
- * strict Content-Security-Policy blocks.)
- */
-const PALETTES = {
-  light: '#24292f #c4232d #116329 #7d4e00 #0550ae #8250df #1b7c83 #6a737d #57606a #a40e26 #1a7f37 #633c01 #0969da #6639ba #0e6f77 #656d76',
-  dark: '#848d97 #ff7b72 #3fb950 #d29922 #58a6ff #bc8cff #39c5cf #c9d1d9 #9198a1 #ffa198 #56d364 #e3b341 #79c0ff #d2a8ff #56d4dd #f0f6fc',
-};
-const FONT = 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace';
-/** Media queries whose change restyles the terminals. */
-const MEDIA = ['(prefers-color-scheme: dark)', '(prefers-reduced-motion: reduce)'];
 /** How long a shared session's new terminal may take to open. */
 const OPEN_TIMEOUT_MS = 10_000;
 
@@ -198,7 +185,8 @@ export class TerminalController {
         }),
         new Promise((_, reject) => {
           timer = setTimeout(
-            () => reject(new PlaygroundError(ErrorCode.Limit, 'could not open a terminal on the shared machine (at most 8 terminals per session)')),
+            () =>
+              reject(new PlaygroundError(ErrorCode.Limit, `could not open a terminal on the shared machine (at most ${MAX_TERMINALS} terminals per session)`)),
             OPEN_TIMEOUT_MS,
           );
         }),
@@ -230,37 +218,8 @@ export class TerminalController {
 
   /** Applies the element's theme and screen-reader mode and the reader's motion preference to every terminal. */
   configure(): void {
-    for (const { term } of this.#tabs.values()) Object.assign(term.options, this.#options());
+    for (const { term } of this.#tabs.values()) Object.assign(term.options, terminalOptions(this.#host.element));
     this.#fit(this.#active);
-  }
-
-  /**
-   * Terminal options from the element's computed style (`theme` attribute, `prefers-color-scheme`,
-   * the `--ix-playground-*` properties) and attributes.
-   */
-  #options(): ITerminalOptions {
-    const el = this.#host.element;
-    const style = getComputedStyle(el);
-    const prop = (name: string) => style.getPropertyValue(`--${name}`).trim() || undefined;
-    const theme: ITheme & Record<string, string | undefined> = {
-      background: style.backgroundColor,
-      foreground: style.color,
-      cursor: prop('ix-playground-cursor') ?? style.color,
-      cursorAccent: style.backgroundColor,
-      selectionBackground: prop('_sel'),
-    };
-    const palette = PALETTES[style.colorScheme === 'dark' ? 'dark' : 'light'].split(' ');
-    ANSI.forEach((name, i) => {
-      theme[name] = prop(`ix-playground-ansi-${name}`) ?? palette[i];
-      theme[`bright${name[0]!.toUpperCase()}${name.slice(1)}`] = prop(`ix-playground-ansi-bright-${name}`) ?? palette[i + 8];
-    });
-    return {
-      theme,
-      fontFamily: prop('ix-playground-font-family') ?? FONT,
-      fontSize: parseFloat(prop('ix-playground-font-size') ?? '') || 14,
-      cursorBlink: !matchMedia(MEDIA[1]!).matches,
-      screenReaderMode: el.hasAttribute('screen-reader'),
-    };
   }
 
   /** Types text into the active terminal's shell. */
@@ -322,7 +281,7 @@ export class TerminalController {
     box.setAttribute('aria-labelledby', `tab-${id}`);
     box.hidden = id !== this.#active;
     const xterm = this.#xterm!; // loaded by start() before any tab exists
-    const term = new xterm.Terminal({ scrollback: 5000, ...this.#options() });
+    const term = new xterm.Terminal({ scrollback: 5000, ...terminalOptions(this.#host.element) });
     const fit = new xterm.FitAddon();
     term.loadAddon(fit);
     const styles = openTerminal(term, box, area, this.#host.root);
@@ -349,12 +308,7 @@ export class TerminalController {
     if (!this.#resize) {
       this.#resize = new ResizeObserver(() => this.#fit(this.#active));
       this.#resize.observe(area);
-      const configure = () => this.configure();
-      for (const query of MEDIA) {
-        const media = matchMedia(query);
-        media.addEventListener('change', configure);
-        this.#media.add(() => media.removeEventListener('change', configure));
-      }
+      this.#media.add(onMediaChange(() => this.configure()));
     }
     this.#fit(id);
     this.#host.update();
