@@ -5,6 +5,7 @@
 //                       loads the entry under another URL, e.g. with ?v=2, still shares one copy)
 //   terminal.[hash].js  the terminal controller and the SDK session, when a playground boots
 //   xterm.[hash].js     xterm.js, its fit addon and its CSS, at the same moment, in parallel
+//   ttyd.[hash].js      the ttyd transport, only for protocol="ttyd"
 //   tasks, run          <ix-tasks> and <ix-run> (and find-playground, which both use), when the
 //                       page uses them
 //   bridge.js           a second entry: enableParentBridge, for pages shown in an iframe
@@ -19,6 +20,7 @@ rmSync(OUT, { recursive: true, force: true }); // chunks of earlier builds have 
 
 const CHUNKS = [
   ['xterm', /node_modules\/@xterm\/|widget\/dist\/generated\/xterm-css\.js$/],
+  ['ttyd', /sdk\/dist\/ttyd-session\.js$/],
   [
     'terminal',
     /widget\/dist\/(terminal-controller|terminal-options|ticket-store|shared-session|toolbar|xterm-open)\.js$|sdk\/dist\/(?!errors\.js)|node_modules\/(valibot|nanoevents)\//,

@@ -45,6 +45,7 @@ const playgroundServerPlugin = {
       staticDir: '',
       origins: [`http://localhost:${port}`, `http://127.0.0.1:${port}`],
       maxSessionsPerClient: 50,
+      prebuildImages: false,
       graceMs: 30_000,
     });
   },

@@ -45,7 +45,8 @@ export async function startServerProcess(env = {}, { nofile, port: wanted } = {}
   const command = nofile ? ['prlimit', `--nofile=${nofile}:${nofile}`, '--', ...main] : main;
   const child = spawn(command[0], command.slice(1), {
     cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
+    // Images are built on a playground's first session in tests, not in the background of every server.
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', IX_PREBUILD_IMAGES: '0', IX_PREVIEW_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

@@ -5,6 +5,8 @@
 export { connect, createSession, gatewayUrl, type ConnectOptions, type CreateSessionOptions, type SessionTicket, type TokenSource } from './connect.js';
 export { Session, type SessionEvents, type SessionOptions, type SessionStatus, type OutputEvent } from './session.js';
 export { ErrorCode, PlaygroundError } from './errors.js';
+export type { TerminalSession, SessionFeatures } from './terminal-session.js';
+export { TtydSession, TtydCommand, TTYD_PROTOCOL, type TtydSessionOptions } from './ttyd-session.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { DisposableStore, type Disposable, type DisposableLike } from './disposable.js';
 export {
@@ -27,5 +29,6 @@ export {
   type TaskInfo,
   type TaskState,
   type TerminalInfo,
+  type PreviewInfo,
 } from './protocol.js';
 export type { EventHandler, WebSocketConstructor, WebSocketLike } from './websocket.js';

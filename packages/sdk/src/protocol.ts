@@ -156,10 +156,16 @@ const taskSchema = v.object({
 /** One task as the server reports it. */
 export type TaskInfo = v.InferOutput<typeof taskSchema>;
 
-const terminalInfo = v.object({ id: terminalId, name: shortText, cols, rows });
+const terminalInfo = v.object({ id: terminalId, name: shortText, cols, rows, machine: v.optional(shortText) });
 
-/** A terminal of a session as the server reports it. */
+/** A terminal of a session as the server reports it (`machine`: the machine it runs on, when the session has several). */
 export type TerminalInfo = v.InferOutput<typeof terminalInfo>;
+
+const port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
+const previewInfo = v.object({ machine: shortText, port, title: shortText, url: v.pipe(v.string(), v.maxLength(2000)) });
+
+/** A web server in the session that a page can show: its own origin, not the server's. */
+export type PreviewInfo = v.InferOutput<typeof previewInfo>;
 
 const clientSchema = v.variant('type', [
   v.object({
@@ -172,7 +178,9 @@ const clientSchema = v.variant('type', [
   }),
   v.object({ type: v.literal('resize'), terminal: terminalId, cols, rows }),
   v.object({ type: v.literal('ack'), terminal: terminalId, offset }),
-  v.object({ type: v.literal('open'), name: v.optional(shortText) }),
+  v.object({ type: v.literal('open'), name: v.optional(shortText), machine: v.optional(shortText) }),
+  /** Asks for a preview of a port (of the first machine unless `machine` says); the answer is a `preview` message. */
+  v.object({ type: v.literal('preview'), port, machine: v.optional(shortText) }),
   v.object({ type: v.literal('run-checks') }),
   v.object({ type: v.literal('ping'), t: v.number() }),
   v.object({ type: v.literal('pong'), t: v.number() }),
@@ -190,7 +198,12 @@ const serverSchema = v.variant('type', [
     playground: v.object({ name: shortText, title: v.string() }),
     terminals: v.array(terminalInfo),
     tasks: v.array(taskSchema),
+    /** The session's machines, when it has several. */
+    machines: v.optional(v.pipe(v.array(shortText), v.maxLength(64))),
+    /** The previews the manifest lists, and any opened since. */
+    previews: v.optional(v.pipe(v.array(previewInfo), v.maxLength(64))),
   }),
+  v.object({ type: v.literal('preview'), preview: previewInfo }),
   v.object({ type: v.literal('terminal'), terminal: terminalInfo }),
   v.object({
     type: v.literal('snapshot'),

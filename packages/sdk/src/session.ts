@@ -15,11 +15,13 @@ import {
   type EndReason,
   type NoticeLevel,
   type OutputFrame,
+  type PreviewInfo,
   type ServerMessage,
   type TaskInfo,
   type TerminalInfo,
 } from './protocol.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
+import type { SessionFeatures, TerminalSession } from './terminal-session.js';
 import type { WebSocketConstructor } from './websocket.js';
 
 /** Where a session is in its life. */
@@ -50,6 +52,8 @@ export interface SessionEvents {
   snapshot(event: { terminal: number; offset: number; data: string }): void;
   /** A terminal was opened. */
   terminal(info: TerminalInfo): void;
+  /** A preview of a web server in the session is available (listed by the manifest, or asked for). */
+  preview(preview: PreviewInfo): void;
   /** A terminal's process exited. */
   exit(event: { terminal: number; code: number | null }): void;
   /** A task changed state. */
@@ -100,7 +104,9 @@ const decoder = new TextDecoder();
  * again, and an {@link AckTracker} keeping the byte accounting across connections. This class
  * holds the state the server reported and the promise of {@link open}.
  */
-export class Session {
+export class Session implements TerminalSession {
+  /** Everything: tasks, resume, tabs. */
+  readonly features: SessionFeatures = { tasks: true, resume: true, tabs: true };
   /** Session id (safe to show; useless without a token). */
   readonly id: string;
   /** Token this client attaches with (keep it like a password). */
@@ -121,6 +127,8 @@ export class Session {
   #terminals = new Map<number, TerminalInfo>();
   #tasks: TaskInfo[] = [];
   #playground = { name: '', title: '' };
+  #machines: string[] = [];
+  #previews: PreviewInfo[] = [];
   #grantedMode: AttachMode | undefined;
   /** Output and snapshots that came before anyone listened to output, in order. */
   #early: (OutputEvent | { terminal: number; offset: number; data: string })[] = [];
@@ -154,6 +162,21 @@ export class Session {
   /** The latest known state of every task. */
   get tasks(): readonly TaskInfo[] {
     return this.#tasks;
+  }
+
+  /** The session's machines (one name per machine; empty when it has one unnamed machine). */
+  get machines(): readonly string[] {
+    return this.#machines;
+  }
+
+  /** Web servers in the session a page can show, each on an origin of its own. */
+  get previews(): readonly PreviewInfo[] {
+    return this.#previews;
+  }
+
+  /** Asks for a preview of `port` (on `machine`, or the first one); a `preview` event answers. */
+  openPreview(port: number, machine?: string): void {
+    this.#send(machine ? { type: 'preview', port, machine } : { type: 'preview', port });
   }
 
   /** The playground's name and title, once ready. */
@@ -223,9 +246,9 @@ export class Session {
     this.#send({ type: 'resize', terminal, cols, rows });
   }
 
-  /** Opens another terminal (a tab) in the same sandbox; a `terminal` event follows. */
-  openTerminal(name?: string): void {
-    this.#send(name ? { type: 'open', name } : { type: 'open' });
+  /** Opens another terminal (a tab) on the session's first machine, or on `machine`; a `terminal` event follows. */
+  openTerminal(name?: string, machine?: string): void {
+    this.#send({ type: 'open', ...(name ? { name } : {}), ...(machine ? { machine } : {}) });
   }
 
   /**
@@ -342,6 +365,8 @@ export class Session {
           this.#acks.track(t.id);
         }
         this.#tasks = message.tasks;
+        this.#machines = message.machines ?? [];
+        this.#previews = message.previews ?? [];
         this.#wasUp = true;
         this.#policy.reset();
         this.#setStatus('ready');
@@ -351,6 +376,10 @@ export class Session {
         this.#terminals.set(message.terminal.id, message.terminal);
         this.#acks.track(message.terminal.id);
         this.#emitter.emit('terminal', message.terminal);
+        break;
+      case 'preview':
+        this.#previews = [...this.#previews.filter((p) => p.url !== message.preview.url), message.preview];
+        this.#emitter.emit('preview', message.preview);
         break;
       case 'snapshot':
         this.#acks.snapshot(message.terminal, message.offset);

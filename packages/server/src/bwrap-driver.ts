@@ -3,11 +3,13 @@ import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { Cgroups, type SandboxCgroup } from './cgroup.js';
 import { PlaygroundError, SandboxError, resourceError } from './errors.js';
 import { execProcess } from './exec-process.js';
 import { HomeDisks, run, type HomeDisk } from './home-disk.js';
 import { spawnLocalPty } from './node-pty-process.js';
+import { PortForwarder } from './port-forwarder.js';
 import type { Pty } from './pty.js';
 import { seedFiles } from './seed-files.js';
 import {
@@ -21,6 +23,7 @@ import {
   type SandboxSpec,
   type SandboxUsage,
 } from './sandbox.js';
+import { processAlive } from './process-alive.js';
 
 const USER = 'learner';
 const UID_INSIDE = 1000;
@@ -217,11 +220,13 @@ class BwrapMachine implements Machine {
   /** Host pid of the sandbox's pid 1 (bwrap's child); every sandbox process dies with it. */
   #initPid = 0;
   #ptys = new Set<Pty>();
+  #ports: PortForwarder;
   #disposed: Promise<void> | undefined;
 
   constructor(options: { dir: string; uid: number; root: boolean; spec: MachineSpec; disk: HomeDisk; cgroup: SandboxCgroup | undefined; release: () => void }) {
     this.name = options.spec.name;
     this.#dir = options.dir;
+    this.#ports = new PortForwarder(options.dir, () => ['nsenter', '-t', String(this.#pid), '-n', '--']);
     this.#uid = options.uid;
     this.#root = options.root;
     this.#spec = options.spec;
@@ -363,6 +368,10 @@ class BwrapMachine implements Machine {
     return execProcess(file as string, args, { env: learnerEnv(HOME, USER), cwd: this.#dir, timeoutMs });
   }
 
+  connect(port: number): Promise<Duplex> {
+    return this.#ports.connect(port);
+  }
+
   async usage(): Promise<SandboxUsage> {
     const group = this.#cgroup;
     if (!group) return { memoryBytes: 0, memoryPeakBytes: 0, processes: 0, oomKills: 0 };
@@ -390,6 +399,7 @@ class BwrapMachine implements Machine {
       // wait for that, so nothing of the sandbox outlives dispose() (nor holds its uid's process quota).
       await waitForExit(this.#initPid, 2000);
       for (const term of this.#ptys) term.kill();
+      this.#ports.dispose();
       // The cgroup catches anything that slipped out (a check's process mid-fork, say).
       await this.#cgroup?.destroy();
       await this.#disk.dispose();
@@ -435,15 +445,6 @@ async function clearStaleStateDirs(top: string): Promise<void> {
     const dir = path.join(top, name);
     for (const point of mounts.filter((p) => p.startsWith(dir + '/'))) await run('umount', ['-l', point]).catch(() => {});
     await rm(dir, { recursive: true, force: true }).catch(() => {});
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

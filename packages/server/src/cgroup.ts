@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { processAlive } from './process-alive.js';
 
 /** The cgroup controllers a sandbox is limited by. */
 export type CgroupController = 'memory' | 'pids' | 'cpu';
@@ -58,15 +59,6 @@ function parseMountinfo(text: string): Mount[] {
     mounts.push({ fstype, point: point.replace(/\\040/g, ' '), options: (superOptions ?? '').split(',') });
   }
   return mounts;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function readNumbers(file: string): Promise<number[]> {
@@ -287,7 +279,7 @@ export class Cgroups {
     }
     for (const name of entries) {
       const m = /^srv-(\d+)$/.exec(name);
-      if (!m || alive(Number(m[1]))) continue;
+      if (!m || processAlive(Number(m[1]))) continue;
       const server = path.join(top, name);
       let children: string[] = [];
       try {

@@ -37,6 +37,14 @@ export interface ServerConfig {
   messageRate?: number;
   /** How long a new WebSocket has to attach before it is dropped (IX_ATTACH_TIMEOUT, default 10s). */
   attachTimeoutMs?: number;
+  /**
+   * Web previews (IX_PREVIEW_PORT, IX_PREVIEW_URL; IX_PREVIEW_PORT=off turns them off): the port
+   * of their own listener (default PORT + 1; 0 any free port) and the URL template of a preview
+   * (`{key}`, `{port}`; default `http://{key}.localhost:{port}/`).
+   */
+  preview?: { port?: number | undefined; urlTemplate?: string | undefined } | false;
+  /** Build the images playgrounds name at startup, in the background (IX_PREBUILD_IMAGES, default 1); 0 builds each on its first session. */
+  prebuildImages?: boolean;
   /** Reverse proxies whose X-Forwarded-For / Forwarded name the client (IX_TRUST_PROXY: addresses, or `loopback`; default none). */
   trustProxy?: string[];
   /** Signed session tokens (IX_TOKEN_*): when set, creating a session needs one (docs/operating.md). */
@@ -114,6 +122,18 @@ function webhook(env: NodeJS.ProcessEnv): ServerConfig['webhook'] {
   if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:') throw new ConfigError(`IX_WEBHOOK_URL must be an http(s) URL, got "${url}"`);
   if (!secret) throw new ConfigError('IX_WEBHOOK_URL is set but IX_WEBHOOK_SECRET is not: webhooks are always signed, set a long random secret');
   return { url, secret };
+}
+
+/** IX_PREVIEW_PORT and IX_PREVIEW_URL. */
+function preview(env: NodeJS.ProcessEnv): ServerConfig['preview'] {
+  if (env.IX_PREVIEW_PORT === 'off') return false;
+  const previewPort = env.IX_PREVIEW_PORT ? number(env, 'IX_PREVIEW_PORT', 0) : undefined;
+  if (previewPort !== undefined && previewPort > 65535) throw new ConfigError(`IX_PREVIEW_PORT must be at most 65535, got ${previewPort}`);
+  const urlTemplate = env.IX_PREVIEW_URL || undefined;
+  if (urlTemplate && (!/^https?:\/\//.test(urlTemplate) || !urlTemplate.includes('{key}'))) {
+    throw new ConfigError(`IX_PREVIEW_URL must be an http(s) URL with {key} in its host name, like https://{key}.preview.example.com/, got "${urlTemplate}"`);
+  }
+  return { port: previewPort, urlTemplate };
 }
 
 /** IX_TRUST_PROXY: comma-separated proxy addresses, `loopback`, or `1` (same as loopback). */
@@ -223,6 +243,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       'a duration of at least 100ms, like 10s',
     ),
     trustProxy: trustProxy(env),
+    preview: preview(env),
+    prebuildImages: flag(env, 'IX_PREBUILD_IMAGES', true),
     tokens: tokens(env),
     graceMs: parsed(env, 'IX_GRACE', '5m', (t) => ((parseDuration(t) ?? 0) >= 1000 ? parseDuration(t) : undefined), 'a duration of at least 1s, like 5m'),
     replayBytes: parsed(env, 'IX_REPLAY_BUFFER', '1Mi', parseSize, 'a size like 1Mi'),

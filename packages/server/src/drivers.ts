@@ -2,6 +2,7 @@ import { BwrapDriver } from './bwrap-driver.js';
 import { isLoopback, type ServerConfig } from './config.js';
 import { SandboxError } from './errors.js';
 import { HostDriver } from './host-driver.js';
+import { MachinesDriver } from './machines-driver.js';
 import type { SandboxDriver } from './sandbox.js';
 
 /** Makes a driver for a server configuration; throws a {@link SandboxError} when this host cannot run it. */
@@ -29,6 +30,11 @@ export function createDriver(config: ServerConfig): SandboxDriver {
 registerDriver('bwrap', (config) => {
   BwrapDriver.check();
   return new BwrapDriver({ allowNetwork: config.allowNetwork ?? false });
+});
+
+registerDriver('machines', () => {
+  MachinesDriver.check();
+  return new MachinesDriver();
 });
 
 registerDriver('host', (config) => {

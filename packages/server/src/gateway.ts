@@ -14,6 +14,7 @@ import {
   encodeMessage,
   type AttachMode,
   type ClientMessage,
+  type PreviewInfo,
   type ServerMessage,
 } from '@ix-playground/sdk/protocol';
 import { ProxyTrust } from './client-address.js';
@@ -46,6 +47,12 @@ export interface GatewayLimits {
   /** Reverse proxies whose forwarding headers name the client (default: none). */
   proxies?: ProxyTrust;
 }
+
+/** What the gateway needs of web previews: a URL for one port of one machine of a session. */
+export interface PreviewGrants {
+  /** The preview of `port` on `machine` (the same every time for one session). */
+  grant(session: PlaygroundSession, machine: string, port: number, title?: string): PreviewInfo;
+}
 /** Server-side WebSocket ping period; a client that has not answered the previous ping is dropped (dead within 15-30 s). */
 const HEARTBEAT_MS = 15_000;
 
@@ -74,11 +81,14 @@ export class Gateway {
   #sessions: SessionManager;
   #origins: OriginPolicy;
   #limits: GatewayLimits;
+  #previews: PreviewGrants | undefined;
   #unattached: ConnectionCounter;
   #heartbeat: ReturnType<typeof setInterval>;
   #alive = new WeakMap<WebSocket, boolean>();
 
-  constructor(sessions: SessionManager, origins: OriginPolicy, limits: GatewayLimits) {
+  /** `previews`: where web previews come from (none: previews are off). */
+  constructor(sessions: SessionManager, origins: OriginPolicy, limits: GatewayLimits, previews?: PreviewGrants) {
+    this.#previews = previews;
     this.#sessions = sessions;
     this.#origins = origins;
     this.#limits = limits;
@@ -236,6 +246,10 @@ export class Gateway {
       playground: { name: session.manifest.name, title: session.manifest.title },
       terminals: session.terminalInfo,
       tasks: session.tasks,
+      ...(session.machines.length > 1 ? { machines: session.machines } : {}),
+      ...(this.#previews
+        ? { previews: session.manifest.ports.map((p) => this.#previews!.grant(session, p.machine ?? session.machines[0] ?? '', p.port, p.title)) }
+        : {}),
     });
     const held = new DisposableStore();
     const streams = new Map<number, ClientStream>();
@@ -250,7 +264,7 @@ export class Gateway {
     for (const terminal of session.terminals.values()) stream(terminal);
     held.add(
       session.on('terminal', (t) => {
-        send({ type: 'terminal', terminal: { id: t.id, name: t.name, cols: t.cols, rows: t.rows } });
+        send({ type: 'terminal', terminal: session.describe(t) });
         stream(t);
       }),
       session.on('exit', (terminal, code) => send({ type: 'exit', terminal, code })),
@@ -312,12 +326,22 @@ export class Gateway {
         if (session.terminals.size >= MAX_TERMINALS)
           return send({ type: 'error', code: ErrorCode.Limit, message: `at most ${MAX_TERMINALS} terminals per session` });
         try {
-          session.openTerminal(message.name ?? `shell ${session.terminals.size + 1}`);
+          session.openTerminal(message.name ?? `${message.machine ?? 'shell'} ${session.terminals.size + 1}`, message.machine);
         } catch (error) {
           const err = error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Internal, 'cannot open a terminal');
           send({ type: 'error', code: err.code, message: err.message });
         }
         break;
+      case 'preview': {
+        if (mode !== 'rw') return send({ type: 'error', code: ErrorCode.ReadOnly, message: 'read-only clients cannot open previews' });
+        if (!this.#previews) return send({ type: 'error', code: ErrorCode.BadRequest, message: 'this server has web previews turned off' });
+        const machine = message.machine ?? session.machines[0] ?? '';
+        if (!session.machines.includes(machine))
+          return send({ type: 'error', code: ErrorCode.BadRequest, message: `this playground has no machine named "${machine}"` });
+        const declared = session.manifest.ports.find((p) => p.port === message.port && (p.machine ?? session.machines[0]) === machine);
+        send({ type: 'preview', preview: this.#previews.grant(session, machine, message.port, declared?.title) });
+        break;
+      }
       default:
         break;
     }

@@ -65,21 +65,21 @@ export class HomeDisks {
   }
 
   /**
-   * Makes `dir/home` a filesystem of `size` bytes owned by `owner` (a host uid), or a plain folder
-   * when limits are not enforced here.
+   * Makes `dir/<name>` (default `home`) a filesystem of `size` bytes owned by `owner` (a host uid),
+   * or a plain folder when limits are not enforced here.
    */
-  async create(dir: string, size: number, owner: number): Promise<HomeDisk> {
+  async create(dir: string, size: number, owner: number, name = 'home'): Promise<HomeDisk> {
     if (!this.support.enforced) {
-      const home = path.join(dir, 'home');
+      const home = path.join(dir, name);
       await mkdir(home, { mode: 0o700 });
       return new HomeDisk(home, undefined);
     }
-    return HomeDisks.#make(dir, size, owner);
+    return HomeDisks.#make(dir, size, owner, name);
   }
 
-  static async #make(dir: string, size: number, owner: number): Promise<HomeDisk> {
-    const image = path.join(dir, 'home.img');
-    const home = path.join(dir, 'home');
+  static async #make(dir: string, size: number, owner: number, name = 'home'): Promise<HomeDisk> {
+    const image = path.join(dir, `${name}.img`);
+    const home = path.join(dir, name);
     await mkdir(home, { mode: 0o700 });
     await sparseFile(image, size);
     try {

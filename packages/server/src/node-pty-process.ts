@@ -3,6 +3,7 @@ import type { Disposable } from '@ix-playground/sdk/disposable';
 import { resourceError } from './errors.js';
 import type { Pty } from './pty.js';
 import { drainOnExit } from './pty-drain.js';
+import { processAlive } from './process-alive.js';
 
 /** How often a paused pty checks whether its process has exited (and must be drained). */
 const EXIT_POLL_MS = 20;
@@ -103,14 +104,5 @@ class LocalPty implements Pty {
     } catch {
       // already gone
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

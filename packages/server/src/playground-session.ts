@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { createNanoEvents } from 'nanoevents';
 import type { AttachMode, EndReason, NoticeLevel, TaskInfo, TerminalInfo } from '@ix-playground/sdk/protocol';
 import { SandboxError } from './errors.js';
@@ -143,9 +144,21 @@ export class PlaygroundSession {
     return this.#terminals;
   }
 
-  /** What clients are told about the terminals. */
+  /** What clients are told about the terminals (with their machine when there are several). */
   get terminalInfo(): TerminalInfo[] {
-    return [...this.#terminals.values()].map((t) => ({ id: t.id, name: t.name, cols: t.cols, rows: t.rows }));
+    return [...this.#terminals.values()].map((t) => this.describe(t));
+  }
+
+  /** What clients are told about one terminal. */
+  describe(t: Terminal): TerminalInfo {
+    return { id: t.id, name: t.name, cols: t.cols, rows: t.rows, ...(this.#sandbox.machines.size > 1 ? { machine: t.machine } : {}) };
+  }
+
+  /** A TCP connection to `port` on a machine (the first by default), for web previews. */
+  async connect(port: number, machine?: string): Promise<Duplex> {
+    const target = this.#machine(machine);
+    if (!target.connect) throw new SandboxError(`the ${target.name} machine cannot be reached on its ports with this sandbox driver`);
+    return target.connect(port);
   }
 
   /** The current state of every task, in manifest order. */

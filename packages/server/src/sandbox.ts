@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { ImageSpec } from './manifest-schema.js';
 import type { Pty } from './pty.js';
 
@@ -59,6 +60,8 @@ export interface Machine {
   exec(script: string, timeoutMs: number): Promise<ExecResult>;
   /** What the machine uses now, where the driver can tell (kernel-enforced limits). */
   usage?(): Promise<SandboxUsage>;
+  /** A TCP connection to a port inside the machine (web previews), where the driver can make one. */
+  connect?(port: number): Promise<Duplex>;
 }
 
 /** A session's machines, made and torn down together. */

@@ -4,9 +4,12 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { widgetFileHeaders } from './cdn-headers.js';
 import { ProxyTrust } from './client-address.js';
+import { PreviewServer } from './preview-server.js';
 import type { ServerConfig } from './config.js';
 import { ConnectionCounter } from './connection-counter.js';
 import { createDriver } from './drivers.js';
+import { prepareMachines } from './machines-startup.js';
+import { usesImages } from './playground-machines.js';
 import { ErrorCode, PlaygroundError } from './errors.js';
 import { Gateway } from './gateway.js';
 import { HeaderRules } from './header-rules.js';
@@ -52,19 +55,41 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   const manifests = await loadManifests(config.playgrounds);
   const limits = (await driver.describeLimits?.()) ?? `the ${driver.name} driver enforces no kernel limits`;
   const origins = new OriginPolicy(config.origins ?? []);
-  const sessions = new SessionManager(driver, config);
+  // Playgrounds with images run as machines; the others on the configured driver.
+  let machines: SandboxDriver | undefined;
+  const machinesDriver = () => (machines ??= createDriver({ ...config, sandbox: 'machines' }));
+  const sessions = new SessionManager((manifest) => (usesImages(manifest) ? machinesDriver() : driver), config);
+  if (config.prebuildImages !== false) prepareMachines([...manifests.values()], machinesDriver);
   const webhooks = config.webhook ? new WebhookSender(config.webhook) : undefined;
   if (webhooks) sessions.onCreated((session) => sendTaskEvents(webhooks, session));
   const proxies = new ProxyTrust(config.trustProxy ?? []);
   const api = new HttpApi(() => manifests, sessions, origins, { tokens: config.tokens ? new SessionTokens(config.tokens) : undefined, proxies });
-  const gateway = new Gateway(sessions, origins, {
-    maxUnattached: config.maxUnattached ?? 256,
-    maxUnattachedPerClient: config.maxUnattachedPerClient ?? 8,
-    inputRate: config.inputRate ?? 1024 * 1024,
-    ...(config.messageRate ? { messageRate: config.messageRate } : {}),
-    ...(config.attachTimeoutMs ? { attachTimeoutMs: config.attachTimeoutMs } : {}),
-    proxies,
-  });
+  const previews =
+    config.preview === false
+      ? undefined
+      : new PreviewServer({ host: config.host, port: config.preview?.port ?? (config.port ? config.port + 1 : 0), urlTemplate: config.preview?.urlTemplate });
+  if (previews) {
+    await previews.listen().catch((error: NodeJS.ErrnoException) => {
+      const which = config.preview && config.preview.port !== undefined ? 'IX_PREVIEW_PORT' : 'PORT + 1, the default of IX_PREVIEW_PORT';
+      throw new PlaygroundError(
+        ErrorCode.Unavailable,
+        `the web-preview port (${which}) cannot be used: ${error.message}; set IX_PREVIEW_PORT to a free port, 0 for any, or off`,
+      );
+    });
+  }
+  const gateway = new Gateway(
+    sessions,
+    origins,
+    {
+      maxUnattached: config.maxUnattached ?? 256,
+      maxUnattachedPerClient: config.maxUnattachedPerClient ?? 8,
+      inputRate: config.inputRate ?? 1024 * 1024,
+      ...(config.messageRate ? { messageRate: config.messageRate } : {}),
+      ...(config.attachTimeoutMs ? { attachTimeoutMs: config.attachTimeoutMs } : {}),
+      proxies,
+    },
+    previews,
+  );
   const connections = new ConnectionCounter(config.maxConnections ?? 0, config.maxConnectionsPerClient ?? 64);
   const widget = widgetDir();
   const pageHeaders = config.staticDir ? new HeaderRules(config.staticDir) : undefined;
@@ -134,6 +159,8 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
       gateway.close();
       await webhooks?.close(2000);
       await driver.close?.();
+      await machines?.close?.();
+      await previews?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

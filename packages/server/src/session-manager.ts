@@ -21,14 +21,16 @@ export class SessionManager {
   #sessions = new Map<string, { session: PlaygroundSession; client: string }>();
   /** Sessions being created, by client address (they count against the limits too). */
   #pending = new Map<string, number>();
-  #driver: SandboxDriver;
+  /** The driver for a manifest's sandbox (one for the host's system, one for images, say). */
+  #driverFor: (manifest: Manifest) => SandboxDriver;
   #options: PlaygroundSessionOptions & SessionLimits;
   #events = createNanoEvents<{ created(session: PlaygroundSession): void }>();
   /** Why recently ended sessions ended, oldest first. */
   #ended = new Map<string, EndReason>();
 
-  constructor(driver: SandboxDriver, options: PlaygroundSessionOptions & SessionLimits) {
-    this.#driver = driver;
+  /** `driver`: one driver for every playground, or a function that picks one per manifest. */
+  constructor(driver: SandboxDriver | ((manifest: Manifest) => SandboxDriver), options: PlaygroundSessionOptions & SessionLimits) {
+    this.#driverFor = typeof driver === 'function' ? driver : () => driver;
     this.#options = options;
   }
 
@@ -57,7 +59,7 @@ export class SessionManager {
     }
     this.#pending.set(client, (this.#pending.get(client) ?? 0) + 1);
     try {
-      const session = await PlaygroundSession.create(manifest, this.#driver, this.#options);
+      const session = await PlaygroundSession.create(manifest, this.#driverFor(manifest), this.#options);
       this.#sessions.set(session.id, { session, client });
       session.on('ended', (reason) => {
         this.#sessions.delete(session.id);

@@ -1,6 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type { Terminal } from '@xterm/xterm';
-import type { CreateSessionOptions, Session, SessionStatus } from '@ix-playground/sdk';
+import type { CreateSessionOptions, SessionStatus, TerminalSession } from '@ix-playground/sdk';
 import { ErrorCode, PlaygroundError } from '@ix-playground/sdk/errors';
 import { IxErrorEvent, IxStatusEvent } from './events.js';
 import { playgroundStyles } from './playground.styles.js';
@@ -83,8 +83,11 @@ export class IxPlayground extends LitElement {
   server = '';
   /** Name of the playground manifest to start. */
   playground = '';
-  /** Wire protocol: `ix` (default). `ttyd` is planned. */
-  protocol = 'ix';
+  /**
+   * Wire protocol: `ix` (default) for an ix-playground server, or `ttyd` for a stock ttyd server,
+   * whose WebSocket URL `server` then names (e.g. `ws://host:7681/ws`; no tasks, tabs or resume there).
+   */
+  protocol: 'ix' | 'ttyd' = 'ix';
   /** When to start: `visible` (default, when near the viewport), `click`, or `eager`. */
   connect: ConnectMode = 'visible';
   /**
@@ -123,7 +126,7 @@ export class IxPlayground extends LitElement {
   }
 
   /** The SDK session, once connected. */
-  get session(): Session | undefined {
+  get session(): TerminalSession | undefined {
     return this.#controller?.session;
   }
 
@@ -292,14 +295,22 @@ export class IxPlayground extends LitElement {
     this.#visibility = undefined;
     await this.updateComplete; // boot may be called from an update; change status after it
     try {
-      if (!this.playground) throw new PlaygroundError(ErrorCode.BadRequest, 'set the playground attribute to the name of a playground');
-      if (this.protocol !== 'ix') throw new PlaygroundError(ErrorCode.BadRequest, `protocol="${this.protocol}" is not supported yet; use "ix"`);
+      if (this.protocol !== 'ix' && this.protocol !== 'ttyd')
+        throw new PlaygroundError(ErrorCode.BadRequest, `protocol="${this.protocol}" is not one this element speaks: use "ix" or "ttyd"`);
+      if (this.protocol === 'ttyd' && !/^wss?:\/\//.test(this.server))
+        throw new PlaygroundError(ErrorCode.BadRequest, 'with protocol="ttyd", set server to the ttyd WebSocket URL, like ws://host:7681/ws');
+      if (this.protocol === 'ix' && !this.playground)
+        throw new PlaygroundError(ErrorCode.BadRequest, 'set the playground attribute to the name of a playground');
       this.#setStatus('connecting', 'Starting your machine…');
       this.#controller ??= await loadController(this.#host());
       if (!this.isConnected) return;
       const server = this.#serverUrl();
       const shared = this.sessionName && `${server}|${this.playground}|${this.sessionName}`;
-      if ((await this.#controller.start(server, this.playground, this.#storeKey(), this.#sessionOptions(), shared)) && this.isConnected) this.#ready();
+      const ready =
+        this.protocol === 'ttyd'
+          ? await this.#controller.startTtyd(this.server, this.token)
+          : await this.#controller.start(server, this.playground, this.#storeKey(), this.#sessionOptions(), shared);
+      if (ready && this.isConnected) this.#ready();
     } catch (error) {
       this.#controller?.dispose();
       // Taken out of the page while starting: nothing went wrong, it starts again if it comes back.

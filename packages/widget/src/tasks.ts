@@ -1,5 +1,5 @@
 import { LitElement, html, nothing, svg, type PropertyValues } from 'lit';
-import type { NoticeLevel, Session, TaskInfo, TaskState } from '@ix-playground/sdk';
+import type { NoticeLevel, TaskInfo, TaskState, TerminalSession } from '@ix-playground/sdk';
 import { DisposableStore } from '@ix-playground/sdk/disposable';
 import type { IxStatusEvent } from './events.js';
 import { findPlayground } from './find-playground.js';
@@ -82,7 +82,7 @@ export class IxTasks extends LitElement {
 
   #playground: IxPlayground | undefined;
   #problem = '';
-  #session: Session | undefined;
+  #session: TerminalSession | undefined;
   /** Subscriptions to the current session. */
   #held = new DisposableStore();
   #tasks: readonly TaskInfo[] = [];
@@ -158,7 +158,7 @@ export class IxTasks extends LitElement {
     this.requestUpdate();
   }
 
-  #useSession(session: Session | undefined): void {
+  #useSession(session: TerminalSession | undefined): void {
     if (session === this.#session) return;
     this.#held.clear();
     this.#session = session;

@@ -13,6 +13,7 @@ import {
   type NoticeLevel,
   type SessionStatus,
   type SessionTicket,
+  type TerminalSession,
 } from '@ix-playground/sdk';
 import { DisposableStore } from '@ix-playground/sdk/disposable';
 import { IxCompleteEvent, IxProgressEvent, IxTaskEvent } from './events.js';
@@ -81,7 +82,7 @@ export class TerminalController {
   #xterm: XtermModules | undefined;
   #tabs = new Map<number, Tab>();
   #active = 0;
-  #session: Session | undefined;
+  #session: TerminalSession | undefined;
   #resize: ResizeObserver | undefined;
   /** Subscriptions to the current session. */
   #held = new DisposableStore();
@@ -105,7 +106,7 @@ export class TerminalController {
   }
 
   /** The SDK session, once attached. */
-  get session(): Session | undefined {
+  get session(): TerminalSession | undefined {
     return this.#session;
   }
 
@@ -116,7 +117,8 @@ export class TerminalController {
 
   /** The tabs to show, in order, and which one is active; none for read-only spectators. */
   get tabs(): { id: number; name: string; active: boolean }[] {
-    if (this.#session?.grantedMode === 'ro') return [];
+    // Spectators and one-terminal servers (ttyd) get no tab bar.
+    if (this.#session?.grantedMode === 'ro' || this.#session?.features.tabs === false) return [];
     return [...this.#tabs.keys()].map((id) => ({ id, name: this.#session?.terminals.get(id)?.name ?? `shell ${id + 1}`, active: id === this.#active }));
   }
 
@@ -151,10 +153,7 @@ export class TerminalController {
     this.#group = shared ? sharedSession(shared, create) : undefined;
     const [xterm, ticket] = await Promise.all([this.#loadingXterm, this.#group?.ticket ?? stored ?? create()]);
     if (!this.#host.element.isConnected) return false;
-    if (!this.#xterm) {
-      this.#xterm = xterm;
-      adoptStylesheet(this.#host.root, xterm.css + toolbarCss);
-    }
+    this.#useXterm(xterm);
     this.#own = undefined;
     if (this.#group) this.#share(stored?.id === ticket.id ? stored.terminals : undefined);
     else this.#tab(0);
@@ -323,9 +322,36 @@ export class TerminalController {
     }
   }
 
-  async #attach(url: string, ticket: SessionTicket): Promise<void> {
+  /**
+   * Shows a terminal of a stock ttyd server (`url`: its WebSocket URL, `token`: its AuthToken, if it
+   * has one). ttyd has no tasks, no tabs and no resume; the page is told so. Resolves true once connected.
+   */
+  async startTtyd(url: string, token: string): Promise<boolean> {
+    const [xterm, { TtydSession }] = await Promise.all([this.#loadingXterm, import('@ix-playground/sdk/ttyd')]);
+    if (!this.#host.element.isConnected) return false;
+    this.#useXterm(xterm);
+    this.#own = undefined;
+    const { term } = this.#tab(0);
+    const session = new TtydSession({ url, token, cols: term.cols, rows: term.rows, manualAck: true });
+    this.#listen(session);
+    await session.open();
+    this.#host.notice({
+      level: 'info',
+      text: 'This terminal runs on a ttyd server: no task checks, and a lost connection cannot resume (it starts a new shell).',
+    });
+    return true;
+  }
+
+  /** Takes xterm.js once loaded, and adopts its stylesheet (and the toolbar's) into the element. */
+  #useXterm(xterm: XtermModules): void {
+    if (this.#xterm) return;
+    this.#xterm = xterm;
+    adoptStylesheet(this.#host.root, xterm.css + toolbarCss);
+  }
+
+  /** Follows a session: its output into the tabs, its events into the element's status and DOM events. */
+  #listen(session: TerminalSession): void {
     const host = this.#host;
-    const session = new Session({ url, id: ticket.id, token: ticket.token, manualAck: true });
     this.#session = session;
     this.#completed = false;
     this.#held.add(
@@ -377,7 +403,20 @@ export class TerminalController {
         }
       }),
     );
+  }
+
+  async #attach(url: string, ticket: SessionTicket): Promise<void> {
+    const session = new Session({ url, id: ticket.id, token: ticket.token, manualAck: true });
+    this.#listen(session);
     await session.open();
+    this.#fitSession(session);
+  }
+
+  /**
+   * Tells the server the size each terminal this element shows has on the page. In a shared
+   * session this page created, the element that started it first takes the manifest's terminals.
+   */
+  #fitSession(session: TerminalSession): void {
     for (const [id, { name }] of session.terminals) {
       // The manifest's terminals: every one no other element of this page asked for or shows.
       if (this.#takesManifest && !this.#group!.owners.has(id) && !this.#group!.requests.has(name)) {

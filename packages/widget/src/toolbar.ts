@@ -39,8 +39,9 @@ const icon = (path: string) => html`<svg viewBox="0 0 24 24" aria-hidden="true">
  * between tabs), a button for a new tab and the screen-reader toggle.
  */
 export function toolbar(controller: TerminalController, element: LitElement) {
+  // Spectators and ttyd have no tabs, but still the screen-reader toggle.
   const tabs = controller.tabs;
-  if (!tabs.length) return nothing;
+  if (!controller.terminal) return nothing;
   const keys = (event: KeyboardEvent) => {
     const at = tabs.findIndex((t) => t.active);
     const to = ({ ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: -1 } as Record<string, number>)[event.key];
@@ -51,7 +52,9 @@ export function toolbar(controller: TerminalController, element: LitElement) {
   };
   const reader = element.hasAttribute('screen-reader');
   return html`<div class="toolbar" part="toolbar">
-    <div role="tablist" part="tabs" aria-label="Terminals" @keydown=${keys}>
+    ${
+      tabs.length
+        ? html`<div role="tablist" part="tabs" aria-label="Terminals" @keydown=${keys}>
       ${tabs.map(
         (tab) =>
           html`<button
@@ -67,7 +70,9 @@ export function toolbar(controller: TerminalController, element: LitElement) {
           </button>`,
       )}
     </div>
-    <button part="new-tab" aria-label="New terminal tab" title="New terminal tab" @click=${() => controller.openTab()}>${icon('M12 5v14M5 12h14')}</button>
+    <button part="new-tab" aria-label="New terminal tab" title="New terminal tab" @click=${() => controller.openTab()}>${icon('M12 5v14M5 12h14')}</button>`
+        : nothing
+    }
     <button class="toggle" part="screen-reader-toggle" aria-pressed=${reader} @click=${() => element.toggleAttribute('screen-reader', !reader)}>
       ${icon('M3 9h4l5-4v14l-5-4H3zM16 9a4 4 0 0 1 0 6M19 6a8 8 0 0 1 0 12')}Screen reader
     </button>

@@ -61,6 +61,11 @@ export class FakeSocket implements WebSocketLike {
     this.onmessage?.({ data: frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength) });
   }
 
+  /** Server side: sends a binary frame as it is. */
+  bytes(data: Uint8Array): void {
+    this.onmessage?.({ data: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) });
+  }
+
   /** Server side: the connection closes with `code`. */
   serverClose(code: number, reason = ''): void {
     if (this.readyState === 3) return;
