@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { launchBrowser, startServerProcess } from '../harness.mjs';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const PAGES = ['index.html', 'course.html', 'csp.html', 'article.html'];
+const PAGES = ['index.html', 'course.html', 'csp.html', 'article.html', 'machines.html'];
 
 let server;
 let browser;
@@ -45,9 +45,9 @@ async function settled(page) {
         const r = el.getBoundingClientRect();
         const near = r.bottom > -200 && r.top < innerHeight + 200;
         const buffer = el.terminal?.buffer.active;
-        return !near || (el.status === 'ready' && /\$\s*$/.test(buffer?.getLine(buffer.baseY + buffer.cursorY)?.translateToString(true) ?? ''));
+        return !near || (el.status === 'ready' && /[$#]\s*$/.test(buffer?.getLine(buffer.baseY + buffer.cursorY)?.translateToString(true) ?? ''));
       }) && [...document.querySelectorAll('ix-tasks')].every((el) => el.shadowRoot?.querySelector('.task')),
-    { timeout: 20_000 },
+    { timeout: 120_000 }, // machines.html builds its image on a machine's first run (about half a minute)
   );
   await new Promise((r) => setTimeout(r, 300)); // xterm draws its rows on the next frame
 }
