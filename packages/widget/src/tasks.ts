@@ -218,7 +218,7 @@ export class IxTasks extends LitElement {
     const done = tasks.filter((t) => t.state === 'done').length;
     const total = tasks.length;
     const ready = this.#playground?.status === 'ready' && !!this.#session;
-    const summary = !total ? '' : done === total ? `All ${total} tasks done.` : `${done} of ${total} tasks done`;
+    const summary = !total ? '' : done === total ? (total === 1 ? 'The task is done.' : `All ${total} tasks done.`) : `${done} of ${total} tasks done`;
     const title = this.#session?.playground.title || 'Tasks';
     return html`
       <div class="header" part="header">
