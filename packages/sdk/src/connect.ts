@@ -1,6 +1,6 @@
 import { ErrorCode, PlaygroundError } from './errors.js';
 import type { BackoffOptions } from './backoff.js';
-import { errorCodeOf, type AttachMode } from './protocol.js';
+import { errorCodeOf, type AttachMode, type SnapshotInfo } from './protocol.js';
 import { Session } from './session.js';
 import type { WebSocketConstructor } from './websocket.js';
 
@@ -24,6 +24,12 @@ export interface ConnectOptions {
   manualAck?: boolean;
   /** A signed session token from your site's backend, or a function that fetches a fresh one (see {@link TokenSource}). */
   token?: TokenSource;
+  /** An anonymous owner key, for saving and restoring (see {@link CreateSessionOptions.owner}). */
+  owner?: string;
+  /** Start from a saved playground of the owner's. */
+  restore?: string;
+  /** Start from a copy of someone's saved playground. */
+  fork?: string;
 }
 
 /**
@@ -39,6 +45,27 @@ export interface CreateSessionOptions {
   fetch?: typeof fetch;
   /** A signed session token, or a function that fetches one (servers that require them). */
   token?: TokenSource;
+  /** An anonymous owner key (16 to 200 URL-safe characters, kept by the page): who may save and restore. */
+  owner?: string;
+  /** Start from a saved playground of the owner's (its id). */
+  restore?: string;
+  /** Start from a copy of someone's saved playground (its id). */
+  fork?: string;
+}
+
+/** Lists an owner's saved playgrounds (of one playground, when named), newest first. */
+export async function listSnapshots(server: string, owner: string, playground?: string, fetchImpl: typeof fetch = globalThis.fetch): Promise<SnapshotInfo[]> {
+  gatewayUrl(server);
+  const url = `${server.replace(/\/$/, '')}/api/snapshots${playground ? `?playground=${encodeURIComponent(playground)}` : ''}`;
+  let response: Response;
+  try {
+    response = await fetchImpl(url, { headers: { 'x-ix-owner': owner } });
+  } catch (cause) {
+    throw new PlaygroundError(ErrorCode.Network, `cannot reach the playground server at ${server}`, { cause });
+  }
+  const body = (await response.json().catch(() => ({}))) as { snapshots?: SnapshotInfo[]; error?: { code?: string; message?: string } };
+  if (!response.ok) throw new PlaygroundError(errorCodeOf(body.error?.code), body.error?.message ?? `HTTP ${response.status}`);
+  return body.snapshots ?? [];
 }
 
 /** What the server answers to a session request. */
@@ -87,7 +114,12 @@ export async function createSession(server: string, playground: string, options:
   }
   let response: Response;
   try {
-    response = await fetchImpl(url, { method: 'POST', headers, body: JSON.stringify({ playground }) });
+    const { owner, restore, fork } = options;
+    response = await fetchImpl(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ playground, ...(owner ? { owner } : {}), ...(restore ? { restore } : {}), ...(fork ? { fork } : {}) }),
+    });
   } catch (cause) {
     throw new PlaygroundError(ErrorCode.Network, `cannot reach the playground server at ${server}`, { cause });
   }
@@ -121,6 +153,9 @@ export async function connect(options: ConnectOptions): Promise<Session> {
     (await createSession(options.server, options.playground, {
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.token !== undefined ? { token: options.token } : {}),
+      ...(options.owner ? { owner: options.owner } : {}),
+      ...(options.restore ? { restore: options.restore } : {}),
+      ...(options.fork ? { fork: options.fork } : {}),
     }));
   const session = new Session({
     url: gatewayUrl(options.server),

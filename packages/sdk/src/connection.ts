@@ -3,7 +3,11 @@ import { ErrorCode, PlaygroundError } from './errors.js';
 import {
   CloseCode,
   PROTOCOL,
+  FrameKind,
   decodeOutput,
+  decodeTunnel,
+  encodeTunnel,
+  frameKind,
   decodeServerMessage,
   encodeInput,
   encodeMessage,
@@ -21,6 +25,8 @@ export interface ConnectionEvents {
   message(message: ServerMessage): void;
   /** An output frame from the server. */
   output(frame: OutputFrame): void;
+  /** Bytes of a forwarded connection. */
+  tunnel(channel: number, data: Uint8Array): void;
   /** The server broke the protocol (the connection is closed with 4400 right after). */
   invalid(error: PlaygroundError): void;
   /** The connection is gone, with the close code that says why (4408 when the heartbeat gave up). */
@@ -81,7 +87,13 @@ export class Connection {
           if (message.type === 'ping') this.send({ type: 'pong', t: message.t });
           else this.#events.emit('message', message);
         } else {
-          this.#events.emit('output', decodeOutput(new Uint8Array(event.data as ArrayBuffer)));
+          const bytes = new Uint8Array(event.data as ArrayBuffer);
+          if (frameKind(bytes) === FrameKind.Tunnel) {
+            const { channel, data } = decodeTunnel(bytes);
+            this.#events.emit('tunnel', channel, data);
+          } else {
+            this.#events.emit('output', decodeOutput(bytes));
+          }
         }
       } catch (error) {
         const err = error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Protocol, String(error));
@@ -112,6 +124,11 @@ export class Connection {
   /** Sends keyboard input (dropped if the socket is not open). */
   sendInput(terminal: number, data: string | Uint8Array): void {
     if (this.open) this.#socket.send(encodeInput(terminal, data));
+  }
+
+  /** Sends bytes of a forwarded connection (dropped if the socket is not open). */
+  sendTunnel(channel: number, data: Uint8Array): void {
+    if (this.open) this.#socket.send(encodeTunnel(channel, data));
   }
 
   /** Pings the server every period and gives up on a server silent for 2.5 periods. */

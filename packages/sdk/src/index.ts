@@ -2,10 +2,20 @@
  * @ix-playground/sdk: connect to ix-playground sessions from browsers or Node.
  * @packageDocumentation
  */
-export { connect, createSession, gatewayUrl, type ConnectOptions, type CreateSessionOptions, type SessionTicket, type TokenSource } from './connect.js';
+export {
+  connect,
+  createSession,
+  listSnapshots,
+  gatewayUrl,
+  type ConnectOptions,
+  type CreateSessionOptions,
+  type SessionTicket,
+  type TokenSource,
+} from './connect.js';
 export { Session, type SessionEvents, type SessionOptions, type SessionStatus, type OutputEvent } from './session.js';
 export { ErrorCode, PlaygroundError } from './errors.js';
 export type { TerminalSession, SessionFeatures } from './terminal-session.js';
+export { Tunnel, type TunnelEvents } from './tunnel.js';
 export { TtydSession, TtydCommand, TTYD_PROTOCOL, type TtydSessionOptions } from './ttyd-session.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { DisposableStore, type Disposable, type DisposableLike } from './disposable.js';
@@ -30,5 +40,6 @@ export {
   type TaskState,
   type TerminalInfo,
   type PreviewInfo,
+  type SnapshotInfo,
 } from './protocol.js';
 export type { EventHandler, WebSocketConstructor, WebSocketLike } from './websocket.js';

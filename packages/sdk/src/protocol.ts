@@ -28,7 +28,15 @@ export const FrameKind = {
   Output: 0x01,
   /** Client to server: keyboard input for a terminal. */
   Input: 0x02,
+  /** Both ways: bytes of a forwarded TCP connection (port forwarding), tagged with its channel. */
+  Tunnel: 0x03,
 } as const;
+
+/** Bytes before the payload of a tunnel frame: kind, channel id. */
+export const TUNNEL_HEADER_BYTES = 3;
+
+/** Forwarded connections one client may have open at once. */
+export const MAX_TUNNELS = 16;
 
 /** Bytes before the payload of an output frame: kind, terminal id, 8-byte offset. */
 export const OUTPUT_HEADER_BYTES = 11;
@@ -62,7 +70,7 @@ export const CloseCode = {
 } as const;
 
 /** Why a session ended. */
-export const END_REASONS = ['exited', 'expired', 'shutdown', 'kicked', 'evicted', 'error'] as const;
+export const END_REASONS = ['exited', 'expired', 'shutdown', 'kicked', 'evicted', 'stopped', 'error'] as const;
 const endReason = v.picklist(END_REASONS);
 /** Why a session ended: one of {@link END_REASONS}. */
 export type EndReason = v.InferOutput<typeof endReason>;
@@ -92,6 +100,7 @@ export const END_REASON_CLOSE_CODES: Readonly<Record<EndReason, number>> = {
   shutdown: CloseCode.Shutdown,
   kicked: CloseCode.Kicked,
   evicted: CloseCode.Kicked,
+  stopped: CloseCode.Ended,
   error: CloseCode.Internal,
 };
 
@@ -162,6 +171,10 @@ const terminalInfo = v.object({ id: terminalId, name: shortText, cols, rows, mac
 export type TerminalInfo = v.InferOutput<typeof terminalInfo>;
 
 const port = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
+const snapshotInfo = v.object({ id: shortText, playground: shortText, createdAt: shortText, expiresAt: shortText, sizeBytes: v.number() });
+
+/** A saved playground: its id (what restore and fork need), playground, when it was saved and when it expires. */
+export type SnapshotInfo = v.InferOutput<typeof snapshotInfo>;
 const previewInfo = v.object({ machine: shortText, port, title: shortText, url: v.pipe(v.string(), v.maxLength(2000)) });
 
 /** A web server in the session that a page can show: its own origin, not the server's. */
@@ -179,6 +192,17 @@ const clientSchema = v.variant('type', [
   v.object({ type: v.literal('resize'), terminal: terminalId, cols, rows }),
   v.object({ type: v.literal('ack'), terminal: terminalId, offset }),
   v.object({ type: v.literal('open'), name: v.optional(shortText), machine: v.optional(shortText) }),
+  /** Opens forwarded connection `channel` to a port (of the first machine unless `machine` says); `tunnel` answers. */
+  v.object({
+    type: v.literal('tunnel-open'),
+    channel: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(0xffff)),
+    port,
+    machine: v.optional(shortText),
+  }),
+  /** Saves the playground's files (and ends the session with `stop`); `saved` answers. */
+  v.object({ type: v.literal('save'), stop: v.optional(v.boolean()) }),
+  /** Closes a forwarded connection. */
+  v.object({ type: v.literal('tunnel-close'), channel: terminalId }),
   /** Asks for a preview of a port (of the first machine unless `machine` says); the answer is a `preview` message. */
   v.object({ type: v.literal('preview'), port, machine: v.optional(shortText) }),
   v.object({ type: v.literal('run-checks') }),
@@ -204,6 +228,10 @@ const serverSchema = v.variant('type', [
     previews: v.optional(v.pipe(v.array(previewInfo), v.maxLength(64))),
   }),
   v.object({ type: v.literal('preview'), preview: previewInfo }),
+  /** The playground was saved. */
+  v.object({ type: v.literal('saved'), snapshot: snapshotInfo }),
+  /** A forwarded connection is open (`open: true`), or closed (with `error` if it failed). */
+  v.object({ type: v.literal('tunnel'), channel: terminalId, open: v.boolean(), error: v.optional(v.pipe(v.string(), v.maxLength(1000))) }),
   v.object({ type: v.literal('terminal'), terminal: terminalInfo }),
   v.object({
     type: v.literal('snapshot'),
@@ -299,6 +327,27 @@ export function decodeOutput(frame: Uint8Array): OutputFrame {
 export function decodeInput(frame: Uint8Array): InputFrame {
   checkBinary(frame, FrameKind.Input, INPUT_HEADER_BYTES);
   return { terminal: view(frame).getUint16(1), data: frame.subarray(INPUT_HEADER_BYTES) };
+}
+
+/** Encodes bytes of forwarded connection `channel`. */
+export function encodeTunnel(channel: number, data: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(TUNNEL_HEADER_BYTES + data.byteLength);
+  const dv = view(frame);
+  dv.setUint8(0, FrameKind.Tunnel);
+  dv.setUint16(1, channel);
+  frame.set(data, TUNNEL_HEADER_BYTES);
+  return frame;
+}
+
+/** Decodes a tunnel frame, throwing a `protocol` {@link PlaygroundError} if it is malformed. */
+export function decodeTunnel(frame: Uint8Array): { channel: number; data: Uint8Array } {
+  checkBinary(frame, FrameKind.Tunnel, TUNNEL_HEADER_BYTES);
+  return { channel: view(frame).getUint16(1), data: frame.subarray(TUNNEL_HEADER_BYTES) };
+}
+
+/** The kind of a binary frame (its first byte), or undefined for an empty frame. */
+export function frameKind(frame: Uint8Array): number | undefined {
+  return frame[0];
 }
 
 /** Encodes a control message as the text of a WebSocket text frame. */

@@ -17,10 +17,12 @@ import {
   type OutputFrame,
   type PreviewInfo,
   type ServerMessage,
+  type SnapshotInfo,
   type TaskInfo,
   type TerminalInfo,
 } from './protocol.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
+import { Tunnel } from './tunnel.js';
 import type { SessionFeatures, TerminalSession } from './terminal-session.js';
 import type { WebSocketConstructor } from './websocket.js';
 
@@ -106,7 +108,7 @@ const decoder = new TextDecoder();
  */
 export class Session implements TerminalSession {
   /** Everything: tasks, resume, tabs. */
-  readonly features: SessionFeatures = { tasks: true, resume: true, tabs: true };
+  readonly features: SessionFeatures = { tasks: true, resume: true, tabs: true, save: true };
   /** Session id (safe to show; useless without a token). */
   readonly id: string;
   /** Token this client attaches with (keep it like a password). */
@@ -128,6 +130,10 @@ export class Session implements TerminalSession {
   #tasks: TaskInfo[] = [];
   #playground = { name: '', title: '' };
   #machines: string[] = [];
+  #tunnels = new Map<number, Tunnel>();
+  /** The pending {@link save}, answered by `saved` or the next `error`. */
+  #saving: { resolve: (snapshot: SnapshotInfo) => void; reject: (error: PlaygroundError) => void } | undefined;
+  #nextChannel = 1;
   #previews: PreviewInfo[] = [];
   #grantedMode: AttachMode | undefined;
   /** Output and snapshots that came before anyone listened to output, in order. */
@@ -172,6 +178,44 @@ export class Session implements TerminalSession {
   /** Web servers in the session a page can show, each on an origin of its own. */
   get previews(): readonly PreviewInfo[] {
     return this.#previews;
+  }
+
+  /**
+   * Opens a TCP connection to `port` inside the playground (on `machine`, or the first one), over
+   * this session's connection. The tunnel's `open` or `close` event says how it went. Tunnels
+   * close when the connection drops (a reconnect does not bring them back).
+   */
+  openTunnel(port: number, machine?: string): Tunnel {
+    let channel = this.#nextChannel;
+    while (this.#tunnels.has(channel)) channel = (channel % 0xffff) + 1;
+    this.#nextChannel = (channel % 0xffff) + 1;
+    const tunnel = new Tunnel(
+      channel,
+      (data) => this.#connection?.sendTunnel(channel, data),
+      () => {
+        this.#tunnels.delete(channel);
+        this.#send({ type: 'tunnel-close', channel });
+      },
+    );
+    this.#tunnels.set(channel, tunnel);
+    tunnel.on('close', () => this.#tunnels.delete(channel));
+    if (!this.#connection?.open) queueMicrotask(() => tunnel.ended('the session is not connected'));
+    else this.#send({ type: 'tunnel-open', channel, port, ...(machine ? { machine } : {}) });
+    return tunnel;
+  }
+
+  /**
+   * Saves the playground's files on the server (processes are not saved), to restore later
+   * (`connect({ restore: id, owner })`) or to share for `fork`. With `stop`, the session ends
+   * once saved. Rejects with the server's error (a size limit, say).
+   */
+  save(options: { stop?: boolean } = {}): Promise<SnapshotInfo> {
+    if (!this.#connection?.open) return Promise.reject(new PlaygroundError(ErrorCode.Network, 'the session is not connected'));
+    if (this.#saving) return Promise.reject(new PlaygroundError(ErrorCode.BadRequest, 'a save is already under way'));
+    return new Promise<SnapshotInfo>((resolve, reject) => {
+      this.#saving = { resolve, reject };
+      this.#send({ type: 'save', ...(options.stop ? { stop: true } : {}) });
+    }).finally(() => (this.#saving = undefined));
   }
 
   /** Asks for a preview of `port` (on `machine`, or the first one); a `preview` event answers. */
@@ -279,6 +323,7 @@ export class Session implements TerminalSession {
   #drop(): void {
     const connection = this.#connection;
     this.#connection = undefined;
+    for (const tunnel of [...this.#tunnels.values()]) tunnel.ended('the session was closed');
     this.#attempt.clear();
     connection?.close(1000, 'client closed');
   }
@@ -325,9 +370,11 @@ export class Session implements TerminalSession {
         }
       }),
       connection.on('invalid', (error) => this.#emitter.emit('error', error)),
+      connection.on('tunnel', (channel, data) => this.#tunnels.get(channel)?.received(data)),
       connection.on('close', (code, reason) => {
         if (this.#connection !== connection) return;
         this.#connection = undefined;
+        for (const tunnel of [...this.#tunnels.values()]) tunnel.ended('the connection to the server was lost');
         this.#attempt.clear();
         const error = closeError(code, reason, this.#options.url);
         settle(error ?? new PlaygroundError(ErrorCode.Network, 'connection closed before the session was ready'));
@@ -377,6 +424,12 @@ export class Session implements TerminalSession {
         this.#acks.track(message.terminal.id);
         this.#emitter.emit('terminal', message.terminal);
         break;
+      case 'tunnel': {
+        const tunnel = this.#tunnels.get(message.channel);
+        if (message.open) tunnel?.opened();
+        else tunnel?.ended(message.error);
+        break;
+      }
       case 'preview':
         this.#previews = [...this.#previews.filter((p) => p.url !== message.preview.url), message.preview];
         this.#emitter.emit('preview', message.preview);
@@ -408,9 +461,15 @@ export class Session implements TerminalSession {
       case 'ended':
         this.#end(message.reason);
         break;
-      case 'error':
-        this.#emitter.emit('error', new PlaygroundError(errorCodeOf(message.code), message.message));
+      case 'saved':
+        this.#saving?.resolve(message.snapshot);
         break;
+      case 'error': {
+        const error = new PlaygroundError(errorCodeOf(message.code), message.message);
+        if (this.#saving) this.#saving.reject(error);
+        else this.#emitter.emit('error', error);
+        break;
+      }
       case 'ping':
       case 'pong':
         break;

@@ -1,5 +1,5 @@
 import type { Unsubscribe } from 'nanoevents';
-import type { AttachMode, PreviewInfo, TaskInfo, TerminalInfo } from './protocol.js';
+import type { AttachMode, PreviewInfo, SnapshotInfo, TaskInfo, TerminalInfo } from './protocol.js';
 import type { SessionEvents, SessionStatus } from './session.js';
 
 /** What a server behind a {@link TerminalSession} can do. */
@@ -10,6 +10,8 @@ export interface SessionFeatures {
   resume: boolean;
   /** More than one terminal (tabs). */
   tabs: boolean;
+  /** Saving the playground's files, to restore or fork later. */
+  save: boolean;
 }
 
 /**
@@ -54,6 +56,8 @@ export interface TerminalSession {
   readonly previews: readonly PreviewInfo[];
   /** Asks for a preview of a port; a `preview` event answers (ix-playground servers only). */
   openPreview(port: number, machine?: string): void;
+  /** Saves the playground's files (processes are not saved); with `stop`, the session ends after. */
+  save(options?: { stop?: boolean }): Promise<SnapshotInfo>;
   /** Runs the task checks now, where {@link SessionFeatures.tasks} allows. */
   runChecks(): void;
 }

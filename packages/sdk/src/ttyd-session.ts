@@ -58,7 +58,7 @@ export class TtydSession implements TerminalSession {
   /** The AuthToken sent in the hello. */
   readonly token: string;
   /** No tasks, no resume, one terminal. */
-  readonly features: SessionFeatures = { tasks: false, resume: false, tabs: false };
+  readonly features: SessionFeatures = { tasks: false, resume: false, tabs: false, save: false };
   /** Always empty: ttyd has no tasks. */
   readonly tasks: readonly TaskInfo[] = [];
   readonly #options: TtydSessionOptions;
@@ -207,6 +207,11 @@ export class TtydSession implements TerminalSession {
   /** ttyd cannot preview ports: reports a `bad-request` error. */
   openPreview(): void {
     this.#events.emit('error', new PlaygroundError(ErrorCode.BadRequest, 'a ttyd server has no previews'));
+  }
+
+  /** ttyd cannot save: rejects with `bad-request`. */
+  save(): Promise<never> {
+    return Promise.reject(new PlaygroundError(ErrorCode.BadRequest, 'a ttyd server cannot save a playground'));
   }
 
   /** ttyd has no tasks: nothing to run. */

@@ -3,7 +3,7 @@ import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { Cgroups, type SandboxCgroup } from './cgroup.js';
 import { PlaygroundError, SandboxError, resourceError } from './errors.js';
 import { execProcess } from './exec-process.js';
@@ -12,6 +12,7 @@ import { spawnLocalPty } from './node-pty-process.js';
 import { PortForwarder } from './port-forwarder.js';
 import type { Pty } from './pty.js';
 import { seedFiles } from './seed-files.js';
+import { tarOf, untar } from './snapshot-store.js';
 import {
   learnerEnv,
   singleMachine,
@@ -145,7 +146,8 @@ export class BwrapDriver implements SandboxDriver {
       await chmod(dir, 0o711);
       disk = await disks.create(dir, machine.limits.disk, uid);
       const home = disk.path;
-      await seedFiles(home, machine.files);
+      if (machine.restore) await untar(machine.restore, home);
+      else await seedFiles(home, machine.files);
       await writeFile(path.join(dir, 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\n${USER}:x:${UID_INSIDE}:${UID_INSIDE}:Learner:${HOME}:/bin/bash\n`, {
         mode: 0o644,
       });
@@ -370,6 +372,10 @@ class BwrapMachine implements Machine {
 
   connect(port: number): Promise<Duplex> {
     return this.#ports.connect(port);
+  }
+
+  exportFiles(): Promise<Readable> {
+    return tarOf(this.#disk.path);
   }
 
   async usage(): Promise<SandboxUsage> {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { parseDuration, parseSize } from './units.js';
 
@@ -47,6 +48,14 @@ export interface ServerConfig {
   prebuildImages?: boolean;
   /** Reverse proxies whose X-Forwarded-For / Forwarded name the client (IX_TRUST_PROXY: addresses, or `loopback`; default none). */
   trustProxy?: string[];
+  /**
+   * Saved playgrounds (IX_SNAPSHOTS: their folder, `off` for none; default /var/lib/ix-playground/snapshots
+   * as root, else in the temp folder), the most one may take (IX_SNAPSHOT_MAX, default 256Mi) and
+   * how long they are kept (IX_SNAPSHOT_TTL, default 7d).
+   */
+  snapshots?: { dir: string; maxBytes: number; ttlMs: number } | false;
+  /** The operator's token for the admin API (`ix-playground ls` and `stop`); IX_ADMIN_TOKEN, at least 24 characters; unset: no admin API. */
+  adminToken?: string | undefined;
   /** Signed session tokens (IX_TOKEN_*): when set, creating a session needs one (docs/operating.md). */
   tokens?: TokenConfig | undefined;
   /** Detached-session grace period in ms (IX_GRACE, default 5m). */
@@ -122,6 +131,14 @@ function webhook(env: NodeJS.ProcessEnv): ServerConfig['webhook'] {
   if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:') throw new ConfigError(`IX_WEBHOOK_URL must be an http(s) URL, got "${url}"`);
   if (!secret) throw new ConfigError('IX_WEBHOOK_URL is set but IX_WEBHOOK_SECRET is not: webhooks are always signed, set a long random secret');
   return { url, secret };
+}
+
+/** IX_ADMIN_TOKEN: long enough to be a secret. */
+function adminToken(env: NodeJS.ProcessEnv): string | undefined {
+  const token = env.IX_ADMIN_TOKEN || undefined;
+  if (token && token.length < 24)
+    throw new ConfigError('IX_ADMIN_TOKEN must be at least 24 characters (use a long random string, e.g. `openssl rand -base64 32`)');
+  return token;
 }
 
 /** IX_PREVIEW_PORT and IX_PREVIEW_URL. */
@@ -246,6 +263,23 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     preview: preview(env),
     prebuildImages: flag(env, 'IX_PREBUILD_IMAGES', true),
     tokens: tokens(env),
+    adminToken: adminToken(env),
+    snapshots:
+      env.IX_SNAPSHOTS === 'off'
+        ? false
+        : {
+            dir: path.resolve(
+              env.IX_SNAPSHOTS || (process.getuid?.() === 0 ? '/var/lib/ix-playground/snapshots' : path.join(os.tmpdir(), 'ix-playground-snapshots')),
+            ),
+            maxBytes: parsed(env, 'IX_SNAPSHOT_MAX', '256Mi', parseSize, 'a size like 256Mi'),
+            ttlMs: parsed(
+              env,
+              'IX_SNAPSHOT_TTL',
+              '7d',
+              (t) => parseDuration(t.replace(/^(\d+)d$/, (_, d: string) => `${Number(d) * 24}h`)),
+              'a duration like 7d or 12h',
+            ),
+          },
     graceMs: parsed(env, 'IX_GRACE', '5m', (t) => ((parseDuration(t) ?? 0) >= 1000 ? parseDuration(t) : undefined), 'a duration of at least 1s, like 5m'),
     replayBytes: parsed(env, 'IX_REPLAY_BUFFER', '1Mi', parseSize, 'a size like 1Mi'),
     checkIntervalMs: parsed(env, 'IX_CHECK_INTERVAL', '5s', parseDuration, 'a duration like 5s'),

@@ -12,14 +12,17 @@ export class ManifestError extends PlaygroundError {
   readonly field: string | undefined;
   /** The reason alone, without file and line. */
   readonly reason: string;
+  /** 1-based column of the problem (0 if unknown). */
+  readonly column: number;
 
-  constructor(file: string, line: number, reason: string, field?: string) {
+  constructor(file: string, line: number, reason: string, field?: string, column = 0) {
     super(ErrorCode.Manifest, `${file}${line ? `:${line}` : ''}: ${field ? `${field}: ` : ''}${reason}`);
     this.name = 'ManifestError';
     this.file = file;
     this.line = line;
     this.field = field;
     this.reason = reason;
+    this.column = column;
   }
 }
 

@@ -11,6 +11,9 @@ import {
   PlaygroundError,
   decodeClientMessage,
   decodeInput,
+  decodeTunnel,
+  frameKind,
+  FrameKind,
   encodeMessage,
   type AttachMode,
   type ClientMessage,
@@ -22,6 +25,8 @@ import { DisposableStore } from '@ix-playground/sdk/disposable';
 import { ClientStream } from './client-stream.js';
 import { ConnectionCounter } from './connection-counter.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { SnapshotStore } from './snapshot-store.js';
+import { Tunnels } from './tunnels.js';
 import type { OriginPolicy } from './origin-policy.js';
 import type { PlaygroundSession } from './playground-session.js';
 import type { SessionManager } from './session-manager.js';
@@ -66,6 +71,8 @@ interface Attachment {
   resizes: Map<number, { size?: { cols: number; rows: number }; timer: ReturnType<typeof setTimeout> }>;
   /** Everything the attachment holds: subscriptions, streams, timers. */
   held: DisposableStore;
+  /** The client's forwarded connections. */
+  tunnels: Tunnels;
 }
 
 function refuse(socket: Duplex, status: number, text: string): void {
@@ -82,13 +89,15 @@ export class Gateway {
   #origins: OriginPolicy;
   #limits: GatewayLimits;
   #previews: PreviewGrants | undefined;
+  #snapshots: SnapshotStore | undefined;
   #unattached: ConnectionCounter;
   #heartbeat: ReturnType<typeof setInterval>;
   #alive = new WeakMap<WebSocket, boolean>();
 
-  /** `previews`: where web previews come from (none: previews are off). */
-  constructor(sessions: SessionManager, origins: OriginPolicy, limits: GatewayLimits, previews?: PreviewGrants) {
+  /** `previews`: where web previews come from (none: previews are off); `snapshots`: where playgrounds are saved (none: no saving). */
+  constructor(sessions: SessionManager, origins: OriginPolicy, limits: GatewayLimits, previews?: PreviewGrants, snapshots?: SnapshotStore) {
     this.#previews = previews;
+    this.#snapshots = snapshots;
     this.#sessions = sessions;
     this.#origins = origins;
     this.#limits = limits;
@@ -178,11 +187,16 @@ export class Gateway {
       try {
         if (isBinary) {
           if (!attached) throw new PlaygroundError(ErrorCode.Protocol, 'attach first');
-          const frame = decodeInput(bytes);
           if (attached.mode === 'ro') {
             send({ type: 'error', code: ErrorCode.ReadOnly, message: 'this client is attached read-only; input refused' });
             return;
           }
+          if (frameKind(bytes) === FrameKind.Tunnel) {
+            const tunnel = decodeTunnel(bytes);
+            attached.tunnels.data(tunnel.channel, tunnel.data);
+            return;
+          }
+          const frame = decodeInput(bytes);
           attached.session.input(frame.terminal, frame.data);
           return;
         }
@@ -289,7 +303,8 @@ export class Gateway {
       for (const { timer } of resizes.values()) clearTimeout(timer);
     });
     held.add(() => session.detachClient());
-    return { session, mode, streams, resizes, held };
+    const tunnels = held.add(new Tunnels(ws, session, send));
+    return { session, mode, streams, resizes, held, tunnels };
   }
 
   #control(attached: Attachment, message: ClientMessage, send: (m: ServerMessage) => void): void {
@@ -331,6 +346,29 @@ export class Gateway {
           const err = error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Internal, 'cannot open a terminal');
           send({ type: 'error', code: err.code, message: err.message });
         }
+        break;
+      case 'save': {
+        if (mode !== 'rw') return send({ type: 'error', code: ErrorCode.ReadOnly, message: 'read-only clients cannot save the playground' });
+        if (!this.#snapshots) return send({ type: 'error', code: ErrorCode.BadRequest, message: 'this server does not save playgrounds' });
+        const stop = message.stop === true;
+        session
+          .save(this.#snapshots)
+          .then((snapshot) => {
+            send({ type: 'saved', snapshot });
+            if (stop) void session.end('stopped');
+          })
+          .catch((error: unknown) => {
+            const err = error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Internal, 'cannot save the playground');
+            send({ type: 'error', code: err.code, message: err.message });
+          });
+        break;
+      }
+      case 'tunnel-open':
+        if (mode !== 'rw') return send({ type: 'tunnel', channel: message.channel, open: false, error: 'read-only clients cannot forward ports' });
+        attached.tunnels.open(message.channel, message.port, message.machine);
+        break;
+      case 'tunnel-close':
+        attached.tunnels.close(message.channel);
         break;
       case 'preview': {
         if (mode !== 'rw') return send({ type: 'error', code: ErrorCode.ReadOnly, message: 'read-only clients cannot open previews' });

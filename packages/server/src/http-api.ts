@@ -2,9 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, LimitError, PlaygroundError, PlaygroundNotFoundError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
 import type { OriginPolicy } from './origin-policy.js';
+import type { AdminApi } from './admin-api.js';
 import type { ProxyTrust } from './client-address.js';
 import type { SessionManager } from './session-manager.js';
 import type { SessionTokens } from './session-tokens.js';
+import type { SnapshotStore } from './snapshot-store.js';
 
 const MAX_BODY = 16 * 1024;
 
@@ -53,6 +55,14 @@ export function sendError(res: ServerResponse, error: PlaygroundError, headers: 
   sendJson(res, STATUS[error.code], { error: { code: error.code, message: error.message, ...details } }, headers);
 }
 
+/** An anonymous owner key a page keeps (16 to 200 URL-safe characters), or undefined. */
+function ownerKey(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{16,200}$/.test(value))
+    throw new PlaygroundError(ErrorCode.BadRequest, 'owner must be 16 to 200 letters, digits, - or _');
+  return `key:${value}`;
+}
+
 /** The token of an `Authorization: Bearer …` header (tokens never travel in URLs). */
 function bearer(req: IncomingMessage): string {
   const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
@@ -86,19 +96,36 @@ export class HttpApi {
   #origins: OriginPolicy;
   #tokens: SessionTokens | undefined;
   #proxies: ProxyTrust | undefined;
+  #admin: AdminApi | undefined;
+  #snapshots: SnapshotStore | undefined;
 
   /** With `tokens`, creating a session needs a signed token (`Authorization: Bearer …`); `proxies` name the client behind a proxy. */
   constructor(
     manifests: () => ReadonlyMap<string, Manifest>,
     sessions: SessionManager,
     origins: OriginPolicy,
-    options: { tokens?: SessionTokens | undefined; proxies?: ProxyTrust | undefined } = {},
+    options: { tokens?: SessionTokens | undefined; proxies?: ProxyTrust | undefined; admin?: AdminApi | undefined; snapshots?: SnapshotStore | undefined } = {},
   ) {
     this.#manifests = manifests;
     this.#sessions = sessions;
     this.#origins = origins;
     this.#tokens = options.tokens;
     this.#proxies = options.proxies;
+    this.#admin = options.admin;
+    this.#snapshots = options.snapshots;
+  }
+
+  /** The saved playground a session request asks to start from: `restore` (its owner only) or `fork` (anyone with its id). */
+  async #snapshotFor(body: { restore?: unknown; fork?: unknown }, owner: string | undefined, playground: string): Promise<Map<string, string> | undefined> {
+    const id = body.restore ?? body.fork;
+    if (id === undefined) return undefined;
+    if (body.restore !== undefined && body.fork !== undefined) throw new PlaygroundError(ErrorCode.BadRequest, 'ask for restore or fork, not both');
+    if (typeof id !== 'string') throw new PlaygroundError(ErrorCode.BadRequest, 'restore and fork take a saved playground id');
+    if (!this.#snapshots) throw new PlaygroundError(ErrorCode.NotFound, 'this server does not save playgrounds');
+    const { meta, files } = await this.#snapshots.open(id, owner, body.restore !== undefined ? 'restore' : 'fork');
+    if (meta.playground !== playground)
+      throw new PlaygroundError(ErrorCode.BadRequest, `that saved playground is of "${meta.playground}", not "${playground}"`);
+    return files;
   }
 
   /** Handles a request under /api; answers false if the path is not an API route. */
@@ -123,13 +150,17 @@ export class HttpApi {
       res.writeHead(204, {
         ...cors,
         'access-control-allow-methods': 'GET, POST',
-        'access-control-allow-headers': 'content-type, authorization',
+        'access-control-allow-headers': 'content-type, authorization, x-ix-owner',
         'access-control-max-age': '600',
       });
       res.end();
       return true;
     }
     try {
+      if (pathname.startsWith('/api/admin/') && this.#admin) {
+        await this.#admin.handle(req, res, pathname, (r, status, body) => sendJson(r, status, body, cors));
+        return true;
+      }
       if (pathname === '/api/playgrounds' && req.method === 'GET') {
         const list = [...this.#manifests().values()].map((m) => ({ name: m.name, title: m.title, tasks: m.tasks.length }));
         sendJson(res, 200, { playgrounds: list }, cors);
@@ -137,7 +168,8 @@ export class HttpApi {
       }
       if (pathname === '/api/sessions' && req.method === 'POST') {
         const token = this.#tokens ? bearer(req) : undefined;
-        const asked = ((await readJson(req)) as { playground?: unknown } | null)?.playground;
+        const body = ((await readJson(req)) ?? {}) as { playground?: unknown; owner?: unknown; restore?: unknown; fork?: unknown };
+        const asked = body.playground;
         if (asked !== undefined && (typeof asked !== 'string' || !asked))
           throw new PlaygroundError(ErrorCode.BadRequest, 'body must be {"playground": "<name>"}');
         const grant = token !== undefined ? await this.#tokens?.verify(token, asked) : undefined;
@@ -145,10 +177,21 @@ export class HttpApi {
         if (!name) throw new PlaygroundError(ErrorCode.BadRequest, 'body must be {"playground": "<name>"}');
         const manifest = this.#manifests().get(name);
         if (!manifest) throw new PlaygroundNotFoundError(name, [...this.#manifests().keys()]);
+        // A signed token's user owns what the session saves; without one, the page's anonymous key.
+        const owner = grant?.user ? `user:${grant.user}` : ownerKey(body.owner);
+        const restore = await this.#snapshotFor(body, owner, name);
         // A signed token's user is the client the limits count; anonymous clients, their address.
         const client = grant?.user ? `user:${grant.user}` : (this.#proxies?.clientOf(req) ?? req.socket.remoteAddress ?? 'unknown');
-        const session = await this.#sessions.create(manifest, client);
+        const session = await this.#sessions.create(manifest, client, { owner, ...(restore ? { restore } : {}) });
         sendJson(res, 201, { id: session.id, token: session.token, spectatorToken: session.spectatorToken }, cors);
+        return true;
+      }
+      if (pathname === '/api/snapshots' && req.method === 'GET') {
+        if (!this.#snapshots) throw new PlaygroundError(ErrorCode.NotFound, 'this server does not save playgrounds');
+        const owner = ownerKey(req.headers['x-ix-owner']);
+        if (!owner) throw new PlaygroundError(ErrorCode.BadRequest, 'send your owner key in the X-IX-Owner header');
+        const playground = new URL(req.url ?? '/', 'http://x').searchParams.get('playground') ?? undefined;
+        sendJson(res, 200, { snapshots: await this.#snapshots.list(owner, playground) }, cors);
         return true;
       }
       sendError(res, new PlaygroundError(ErrorCode.NotFound, `no API route ${req.method} ${pathname}`), cors);

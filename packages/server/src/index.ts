@@ -3,9 +3,10 @@
  * @packageDocumentation
  */
 export { startServer, type PlaygroundServer } from './server.js';
+export { runServer } from './run-server.js';
 export { createDriver, registerDriver, driverNames, type DriverFactory } from './drivers.js';
 export { configFromEnv, isLoopback, ConfigError, type ServerConfig } from './config.js';
-export { parseManifest, loadManifest, loadManifests } from './manifest.js';
+export { parseManifest, checkManifest, loadManifest, loadManifests } from './manifest.js';
 export { manifestSchema, type Manifest, type ManifestTask } from './manifest-schema.js';
 export { BwrapDriver, type BwrapDriverOptions } from './bwrap-driver.js';
 export { HostDriver } from './host-driver.js';

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { MachinesDriver } from './machines-driver.js';
 import { parseManifest } from './manifest.js';
 import { PlaygroundSession } from './playground-session.js';
+import { SnapshotStore } from './snapshot-store.js';
 
 const root = process.getuid?.() === 0;
 let tools = true;
@@ -34,7 +35,7 @@ function tinyLayout(dir: string): string {
     if (!existsSync(path.join(rootfs, to))) copyFileSync(from, path.join(rootfs, to));
   };
   copy('/bin/dash', '/bin/sh');
-  for (const program of ['/bin/sleep', '/bin/cat', '/bin/dash']) {
+  for (const program of ['/bin/sleep', '/bin/cat', '/bin/rm', '/bin/dash']) {
     if (program !== '/bin/dash') copy(program);
     const libraries = execFileSync('ldd', [program], { encoding: 'utf8' }).match(/\/\S+/g) ?? [];
     for (const library of libraries) copy(library);
@@ -68,12 +69,39 @@ describe('machines from an OCI image layout', { skip: (!root || !tools) && 'need
       ].join('\n'),
       path.join(dir, 'tiny.yaml'),
     );
-    const session = await PlaygroundSession.create(manifest, driver, { graceMs: 60_000, replayBytes: 1 << 20, checkIntervalMs: 0 });
+    const session = await PlaygroundSession.create(
+      manifest,
+      driver,
+      { graceMs: 60_000, replayBytes: 1 << 20, checkIntervalMs: 0 },
+      { owner: 'key:owner-of-this-test' },
+    );
     try {
       const machine = session.machines[0];
       assert.equal(machine, 'tiny');
       assert.deepEqual((await shell(session, 'cat /root/hello.txt /tmp/init-ran /etc/hostname')).split('\n').filter(Boolean), ['seeded', 'ready', 'tiny']);
       assert.match(await shell(session, 'cat /proc/self/uid_map'), /^\s*0\s+100000\s+65536/, 'root inside is host uid 100000 and up');
+
+      // Saved, the machine's writable layer comes back in a new session: a change outside home too.
+      await shell(session, 'echo kept > /etc/motd; rm /root/hello.txt');
+      const store = new SnapshotStore({ dir: path.join(dir, 'snapshots'), maxBytes: 64 * 2 ** 20, ttlMs: 60_000 });
+      const snapshot = await session.save(store);
+      const { files } = await store.open(snapshot.id, 'key:owner-of-this-test', 'restore');
+      const restored = await PlaygroundSession.create(
+        manifest,
+        driver,
+        { graceMs: 60_000, replayBytes: 1 << 20, checkIntervalMs: 0 },
+        { restore: files, owner: 'key:owner-of-this-test' },
+      );
+      try {
+        assert.equal(
+          await shell(restored, 'cat /etc/motd; echo /root/*; cat /tmp/init-ran 2>/dev/null || echo no-init'),
+          'kept\n/root/*\nno-init\n',
+          'the change, the deletion, no second init',
+        );
+      } finally {
+        await restored.end('shutdown');
+        store.close();
+      }
     } finally {
       await session.end('shutdown');
     }
@@ -90,7 +118,7 @@ async function shell(session: PlaygroundSession, script: string): Promise<string
   const id = Math.random().toString(36).slice(2, 8);
   // Quotes split the markers in the echoed command line, so only the printed ones match.
   terminal.write(Buffer.from(`echo BEGIN""${id}; ${script}; echo END""${id}\r`));
-  const printed = () => new RegExp(`BEGIN${id}\\n([\\s\\S]*)\\nEND${id}\\n`).exec(text);
+  const printed = () => new RegExp(`BEGIN${id}\\n([\\s\\S]*?)END${id}\\n`).exec(text);
   for (let i = 0; i < 400 && !printed(); i++) await new Promise((r) => setTimeout(r, 25));
   terminal.kill();
   return printed()?.[1] ?? assert.fail(`no output from ${script}: ${JSON.stringify(text)}`);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import path from 'node:path';
 import { Cgroups, type SandboxCgroup } from './cgroup.js';
 import { PlaygroundError, SandboxError, resourceError } from './errors.js';
@@ -15,6 +15,7 @@ import { machineRuntimeSpec } from './oci-spec.js';
 import type { Pty } from './pty.js';
 import type { ExecResult, Machine, MachineSpec, Sandbox, SandboxDriver, SandboxSpec, SandboxUsage } from './sandbox.js';
 import { SessionNetwork, hostsFile, resolvConf } from './session-network.js';
+import { tarOf, untar } from './snapshot-store.js';
 
 /** Where root lives inside a machine. */
 const HOME = '/root';
@@ -215,6 +216,7 @@ class CrunMachine implements Machine {
     const root = path.join(this.#dir, 'root');
     await Promise.all([mkdir(upper), mkdir(work), mkdir(root)]);
     await chown(upper, owner, owner);
+    if (this.#spec.restore) await untar(this.#spec.restore, upper); // the saved writable layer, before it is mounted
     await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${context.rootfs},upperdir=${upper},workdir=${work}`, root]);
     this.#mounted = true;
     // Files root inside may edit: owned by the uid root inside maps to.
@@ -223,7 +225,7 @@ class CrunMachine implements Machine {
     await writeFile(etc.hostname, `${this.#spec.hostname}\n`);
     await writeFile(etc.resolv, resolvConf(false));
     for (const file of Object.values(etc)) await chown(file, owner, owner);
-    await this.#seed(root, owner);
+    if (!this.#spec.restore) await this.#seed(root, owner);
     this.#cgroup = await context.cgroups.create(`${path.basename(path.dirname(this.#dir))}-${this.name}`, {
       memory: limits.memory,
       pids: limits.pids,
@@ -319,6 +321,10 @@ class CrunMachine implements Machine {
 
   connect(port: number): Promise<Duplex> {
     return this.#ports.connect(port);
+  }
+
+  exportFiles(): Promise<Readable> {
+    return tarOf(path.join(this.#disk?.path ?? this.#dir, 'upper'));
   }
 
   async usage(): Promise<SandboxUsage> {

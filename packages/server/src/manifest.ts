@@ -1,69 +1,100 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as v from 'valibot';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, isMap, isNode, isScalar, parseDocument, type Document } from 'yaml';
 import { ManifestError } from './errors.js';
 import { manifestSchema, type ImageSpec, type Manifest } from './manifest-schema.js';
 
-/** Line (1-based) of the node at `keys`, or of its nearest existing ancestor. */
-function lineOf(doc: Document, counter: LineCounter, keys: (string | number)[]): number {
+/** A key path in a manifest: field names and list indexes. */
+type Keys = (string | number)[];
+
+/**
+ * Where the node at `keys` (or its nearest existing ancestor) starts: 1-based line and column; with
+ * `key`, where the last key itself is written (an unknown key is the key, not its value).
+ */
+function positionOf(doc: Document, counter: LineCounter, keys: Keys, key = false): { line: number; col: number } {
+  if (key && keys.length) {
+    const parent = keys.length === 1 ? doc.contents : doc.getIn(keys.slice(0, -1), true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === keys[keys.length - 1]);
+      if (isNode(pair?.key) && pair.key.range) return counter.linePos(pair.key.range[0]);
+    }
+  }
   for (let n = keys.length; n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(keys.slice(0, n), true);
-    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+    if (isNode(node) && node.range) return counter.linePos(node.range[0]);
   }
-  return 1;
+  return { line: 1, col: 1 };
 }
 
-/** Parses and validates one manifest's YAML text; throws {@link ManifestError} with file and line. */
-export function parseManifest(text: string, file: string): Manifest {
+/** Reports one problem at a key path. */
+type Report = (keys: Keys, reason: string, atKey?: boolean) => void;
+
+/**
+ * Every problem of a manifest's text, each with its file, line, column and field (a linter wants
+ * all of them); and the manifest when there are none.
+ */
+export function checkManifest(text: string, file: string): { manifest: Manifest | undefined; errors: ManifestError[] } {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  const syntax = doc.errors[0];
-  if (syntax) {
-    const line = syntax.linePos?.[0]?.line ?? counter.linePos(syntax.pos[0]).line;
-    throw new ManifestError(file, line, syntax.message.split('\n')[0] ?? 'invalid YAML');
+  if (doc.errors.length) {
+    const errors = doc.errors.map((syntax) => {
+      const at = syntax.linePos?.[0] ?? counter.linePos(syntax.pos[0]);
+      return new ManifestError(file, at.line, syntax.message.split('\n')[0] ?? 'invalid YAML', undefined, at.col);
+    });
+    return { manifest: undefined, errors };
   }
+  const errors: ManifestError[] = [];
+  const seen = new Set<string>();
+  const report: Report = (keys, reason, atKey = false) => {
+    const field = keys.join('.') || undefined;
+    if (seen.has(`${field}|${reason}`)) return;
+    seen.add(`${field}|${reason}`);
+    const at = positionOf(doc, counter, keys, atKey);
+    errors.push(new ManifestError(file, at.line, reason, field, at.col));
+  };
   const result = v.safeParse(manifestSchema, doc.toJS());
   if (!result.success) {
     const unknownKey = (i: v.BaseIssue<unknown>) => i.kind === 'schema' && i.type === 'strict_object' && i.expected === 'never';
+    const keysOf = (i: v.BaseIssue<unknown>) => (i.path ?? []).map((p) => p.key as string | number);
     // A misspelt key also makes the real key "missing": name the misspelling, it is the cause.
-    const issue = result.issues.find(unknownKey) ?? result.issues[0];
-    const keys = (issue.path ?? []).map((p) => p.key as string | number);
-    let reason = issue.message;
-    if (unknownKey(issue)) {
-      reason = `unknown key "${String(keys[keys.length - 1])}"`;
-    } else if (issue.input === undefined && issue.expected !== 'never') {
-      reason = 'is required';
+    const misspeltIn = new Set(result.issues.filter(unknownKey).map((i) => keysOf(i).slice(0, -1).join('.')));
+    for (const issue of result.issues) {
+      const keys = keysOf(issue);
+      const missing = issue.input === undefined && issue.expected !== 'never';
+      if (missing && misspeltIn.has(keys.slice(0, -1).join('.'))) continue;
+      if (unknownKey(issue)) report(keys, `unknown key "${String(keys[keys.length - 1])}"`, true);
+      else report(keys, missing ? 'is required' : issue.message);
     }
-    throw new ManifestError(file, lineOf(doc, counter, keys), reason, keys.join('.') || undefined);
+    errors.sort((a, b) => a.line - b.line || a.column - b.column);
+    return { manifest: undefined, errors };
   }
   const manifest = result.output;
-  const line = (keys: (string | number)[]) => lineOf(doc, counter, keys);
-  checkTasks(manifest, line, file);
-  checkMachines(manifest, line, file);
-  return resolveImagePaths(manifest, file);
+  checkTasks(manifest, report);
+  checkMachines(manifest, report);
+  errors.sort((a, b) => a.line - b.line || a.column - b.column);
+  return errors.length ? { manifest: undefined, errors } : { manifest: resolveImagePaths(manifest, file), errors };
+}
+
+/** Parses and validates one manifest's YAML text; throws the first {@link ManifestError} (file, line, reason). */
+export function parseManifest(text: string, file: string): Manifest {
+  const { manifest, errors } = checkManifest(text, file);
+  if (!manifest) throw errors[0] ?? new ManifestError(file, 0, 'invalid manifest');
+  return manifest;
 }
 
 /** Machine names are unique, every machine has an image, and what names a machine names one that exists. */
-function checkMachines(manifest: Manifest, line: (keys: (string | number)[]) => number, file: string): void {
+function checkMachines(manifest: Manifest, report: Report): void {
   const names = manifest.machines?.map((m) => m.name) ?? [manifest.name];
   manifest.machines?.forEach((machine, i) => {
-    if (names.indexOf(machine.name) !== i)
-      throw new ManifestError(file, line(['machines', i, 'name']), `duplicate machine name "${machine.name}"`, `machines.${i}.name`);
-    if (!machine.image && !manifest.image) {
-      throw new ManifestError(
-        file,
-        line(['machines', i]),
-        'a machine needs an image: set `image` on it, or at the top of the manifest for every machine',
-        `machines.${i}.image`,
-      );
-    }
+    if (names.indexOf(machine.name) !== i) report(['machines', i, 'name'], `duplicate machine name "${machine.name}"`);
+    if (!machine.image && !manifest.image)
+      report(['machines', i, 'image'], 'a machine needs an image: set `image` on it, or at the top of the manifest for every machine');
   });
   const refer = (list: { machine?: string | undefined }[], key: string) =>
     list.forEach((item, i) => {
-      if (item.machine !== undefined && !names.includes(item.machine)) {
-        throw new ManifestError(file, line([key, i, 'machine']), `no machine named "${item.machine}" (machines: ${names.join(', ')})`, `${key}.${i}.machine`);
-      }
+      if (item.machine !== undefined && !names.includes(item.machine))
+        report([key, i, 'machine'], `no machine named "${item.machine}" (machines: ${names.join(', ')})`);
     });
   refer(manifest.terminals, 'terminals');
   refer(manifest.tasks, 'tasks');
@@ -82,27 +113,25 @@ function resolveImagePaths(manifest: Manifest, file: string): Manifest {
   return { ...resolve(manifest), ...(manifest.machines ? { machines: manifest.machines.map(resolve) } : {}) };
 }
 
-function checkTasks(manifest: Manifest, line: (keys: (string | number)[]) => number, file: string): void {
+function checkTasks(manifest: Manifest, report: Report): void {
   const index = new Map<string, number>();
   manifest.tasks.forEach((task, i) => {
-    if (index.has(task.id)) throw new ManifestError(file, line(['tasks', i, 'id']), `duplicate task id "${task.id}"`, `tasks.${i}.id`);
-    index.set(task.id, i);
+    if (index.has(task.id)) report(['tasks', i, 'id'], `duplicate task id "${task.id}"`);
+    else index.set(task.id, i);
   });
   manifest.tasks.forEach((task, i) => {
     task.needs.forEach((need, j) => {
-      if (!index.has(need)) {
-        throw new ManifestError(file, line(['tasks', i, 'needs', j]), `needs unknown task "${need}"`, `tasks.${i}.needs.${j}`);
-      }
+      if (!index.has(need)) report(['tasks', i, 'needs', j], `needs unknown task "${need}"`);
     });
   });
-  // Depth-first search for a cycle in `needs`.
+  // Depth-first search for a cycle in `needs`; each cycle is reported once.
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (taskId: string, trail: string[]): void => {
-    if (state.get(taskId) === 'done') return;
+    if (state.get(taskId) === 'done' || !index.has(taskId)) return;
     if (state.get(taskId) === 'visiting') {
-      const i = index.get(taskId) ?? 0;
       const cycle = [...trail.slice(trail.indexOf(taskId)), taskId].join(' -> ');
-      throw new ManifestError(file, line(['tasks', i, 'needs']), `needs form a cycle: ${cycle}`, `tasks.${i}.needs`);
+      report(['tasks', index.get(taskId) ?? 0, 'needs'], `needs form a cycle: ${cycle}`);
+      return;
     }
     state.set(taskId, 'visiting');
     for (const need of manifest.tasks[index.get(taskId) ?? 0]?.needs ?? []) visit(need, [...trail, taskId]);

@@ -2,12 +2,13 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { createNanoEvents } from 'nanoevents';
 import type { AttachMode, EndReason, NoticeLevel, TaskInfo, TerminalInfo } from '@ix-playground/sdk/protocol';
-import { SandboxError } from './errors.js';
+import { ErrorCode, PlaygroundError, SandboxError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
 import { machinesOf } from './playground-machines.js';
-import type { Machine, Sandbox, SandboxDriver } from './sandbox.js';
+import type { Machine, Sandbox, SandboxDriver, SandboxUsage } from './sandbox.js';
 import { TaskRunner, type RunOptions } from './task-runner.js';
 import { Terminal } from './terminal.js';
+import type { SnapshotInfo, SnapshotStore } from './snapshot-store.js';
 import { formatSize } from './units.js';
 
 /** How long a manifest's init script may run before the session start is abandoned. */
@@ -60,6 +61,10 @@ export class PlaygroundSession {
   readonly token = randomBytes(24).toString('base64url');
   /** A second token that only ever attaches read-only (for an instructor or a live demo). */
   readonly spectatorToken = randomBytes(24).toString('base64url');
+  /** When the session was created (ms since the epoch). */
+  readonly createdAt = Date.now();
+  /** Who may save it: a signed token's user, or the page's anonymous key. */
+  #owner: string | undefined;
   #manifest: Manifest;
   #terminals = new Map<number, Terminal>();
   #runner: TaskRunner;
@@ -93,13 +98,26 @@ export class PlaygroundSession {
     this.#startGrace();
   }
 
-  /** Creates the machines, runs their init scripts, opens the manifest's terminals and starts the checks. */
-  static async create(manifest: Manifest, driver: SandboxDriver, options: PlaygroundSessionOptions): Promise<PlaygroundSession> {
+  /**
+   * Creates the machines, runs their init scripts, opens the manifest's terminals and starts the
+   * checks. With `start.restore` (a tar per machine, from a saved playground), the machines start
+   * from those files instead, and init does not run again. `start.owner` is who may save it.
+   */
+  static async create(
+    manifest: Manifest,
+    driver: SandboxDriver,
+    options: PlaygroundSessionOptions,
+    start: { restore?: ReadonlyMap<string, string>; owner?: string | undefined } = {},
+  ): Promise<PlaygroundSession> {
     const machines = machinesOf(manifest);
-    const sandbox = await driver.create({ sessionId: randomBytes(4).toString('hex'), machines: machines.map(({ init: _init, ...spec }) => spec) });
+    const sandbox = await driver.create({
+      sessionId: randomBytes(4).toString('hex'),
+      machines: machines.map(({ init: _init, ...spec }) => ({ ...spec, restore: start.restore?.get(spec.name) })),
+    });
     const session = new PlaygroundSession(manifest, sandbox, options);
+    session.#owner = start.owner;
     try {
-      for (const machine of machines) for (const script of machine.init) await session.#runInit(machine.name, script);
+      if (!start.restore) for (const machine of machines) for (const script of machine.init) await session.#runInit(machine.name, script);
       for (const t of manifest.terminals) session.openTerminal(t.name, t.machine);
     } catch (error) {
       await session.end('error');
@@ -152,6 +170,35 @@ export class PlaygroundSession {
   /** What clients are told about one terminal. */
   describe(t: Terminal): TerminalInfo {
     return { id: t.id, name: t.name, cols: t.cols, rows: t.rows, ...(this.#sandbox.machines.size > 1 ? { machine: t.machine } : {}) };
+  }
+
+  /**
+   * Saves the files of every machine to `store`, owned by the session's owner; answers the
+   * snapshot. Processes are not saved.
+   */
+  async save(store: SnapshotStore): Promise<SnapshotInfo> {
+    if (!this.#owner)
+      throw new PlaygroundError(ErrorCode.BadRequest, 'this session has no owner to save it for: start it with an owner key (the element and SDK send one)');
+    const machines = [...this.#sandbox.machines.values()];
+    const exports = machines.map((m) => ({
+      machine: m.name,
+      tar: () => (m.exportFiles ? m.exportFiles() : Promise.reject(new SandboxError(`the ${m.name} machine cannot be saved with this sandbox driver`))),
+    }));
+    return store.save(this.#owner, this.#manifest.name, exports);
+  }
+
+  /** What all of the session's machines use together now (zeros where the driver cannot tell). */
+  async usage(): Promise<SandboxUsage> {
+    const all = await Promise.all([...this.#sandbox.machines.values()].map((m) => m.usage?.()));
+    return all.reduce<SandboxUsage>(
+      (sum, u) => ({
+        memoryBytes: sum.memoryBytes + (u?.memoryBytes ?? 0),
+        memoryPeakBytes: sum.memoryPeakBytes + (u?.memoryPeakBytes ?? 0),
+        processes: sum.processes + (u?.processes ?? 0),
+        oomKills: sum.oomKills + (u?.oomKills ?? 0),
+      }),
+      { memoryBytes: 0, memoryPeakBytes: 0, processes: 0, oomKills: 0 },
+    );
   }
 
   /** A TCP connection to `port` on a machine (the first by default), for web previews. */

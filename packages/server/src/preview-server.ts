@@ -69,11 +69,14 @@ export class PreviewServer {
     this.#server.on('clientError', (_error, socket) => socket.destroy());
   }
 
-  /** Starts listening; answers the port. */
-  async listen(): Promise<number> {
+  /** Starts listening (on `port`, default the configured one); answers the port. */
+  async listen(port = this.#options.port): Promise<number> {
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen(this.#options.port, this.#options.host, () => resolve());
+      this.#server.listen(port, this.#options.host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
     });
     this.#port = (this.#server.address() as AddressInfo).port;
     return this.#port;

@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { ImageSpec } from './manifest-schema.js';
 import type { Pty } from './pty.js';
 
@@ -14,6 +14,8 @@ export interface MachineSpec {
   limits: { memory: number; pids: number; cpu: number; disk: number; network: boolean };
   /** Its root filesystem; without one, the host's system, read-only (the bwrap driver). */
   image?: ImageSpec;
+  /** A tar of saved files (from {@link Machine.exportFiles}) to start from instead of `files`. */
+  restore?: string | undefined;
 }
 
 /** What a sandbox is made of: one or more machines. */
@@ -62,6 +64,8 @@ export interface Machine {
   usage?(): Promise<SandboxUsage>;
   /** A TCP connection to a port inside the machine (web previews), where the driver can make one. */
   connect?(port: number): Promise<Duplex>;
+  /** A tar of the files the learner changed (home, or the machine's writable layer), for saving. */
+  exportFiles?(): Promise<Readable>;
 }
 
 /** A session's machines, made and torn down together. */

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { widgetFileHeaders } from './cdn-headers.js';
+import { AdminApi } from './admin-api.js';
 import { ProxyTrust } from './client-address.js';
 import { PreviewServer } from './preview-server.js';
 import type { ServerConfig } from './config.js';
@@ -21,6 +22,7 @@ import { OriginPolicy } from './origin-policy.js';
 import type { SandboxDriver } from './sandbox.js';
 import { SessionManager } from './session-manager.js';
 import { SessionTokens } from './session-tokens.js';
+import { SnapshotStore } from './snapshot-store.js';
 import { serveStatic } from './static-files.js';
 import { WebhookSender, sendTaskEvents } from './webhook.js';
 
@@ -63,17 +65,25 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   const webhooks = config.webhook ? new WebhookSender(config.webhook) : undefined;
   if (webhooks) sessions.onCreated((session) => sendTaskEvents(webhooks, session));
   const proxies = new ProxyTrust(config.trustProxy ?? []);
-  const api = new HttpApi(() => manifests, sessions, origins, { tokens: config.tokens ? new SessionTokens(config.tokens) : undefined, proxies });
+  const snapshots = config.snapshots ? new SnapshotStore(config.snapshots) : undefined;
+  const api = new HttpApi(() => manifests, sessions, origins, {
+    tokens: config.tokens ? new SessionTokens(config.tokens) : undefined,
+    proxies,
+    admin: new AdminApi(config.adminToken, sessions),
+    snapshots,
+  });
   const previews =
     config.preview === false
       ? undefined
       : new PreviewServer({ host: config.host, port: config.preview?.port ?? (config.port ? config.port + 1 : 0), urlTemplate: config.preview?.urlTemplate });
   if (previews) {
-    await previews.listen().catch((error: NodeJS.ErrnoException) => {
-      const which = config.preview && config.preview.port !== undefined ? 'IX_PREVIEW_PORT' : 'PORT + 1, the default of IX_PREVIEW_PORT';
+    const explicit = config.preview !== undefined && config.preview !== false && config.preview.port !== undefined;
+    await previews.listen().catch(async (error: NodeJS.ErrnoException) => {
+      // PORT + 1 is only a default: when something else has it, any free port does as well.
+      if (!explicit && error.code === 'EADDRINUSE') return previews.listen(0);
       throw new PlaygroundError(
         ErrorCode.Unavailable,
-        `the web-preview port (${which}) cannot be used: ${error.message}; set IX_PREVIEW_PORT to a free port, 0 for any, or off`,
+        `the web-preview port (IX_PREVIEW_PORT) cannot be used: ${error.message}; set IX_PREVIEW_PORT to a free port, 0 for any, or off`,
       );
     });
   }
@@ -89,6 +99,7 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
       proxies,
     },
     previews,
+    snapshots,
   );
   const connections = new ConnectionCounter(config.maxConnections ?? 0, config.maxConnectionsPerClient ?? 64);
   const widget = widgetDir();
@@ -161,6 +172,7 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
       await driver.close?.();
       await machines?.close?.();
       await previews?.close();
+      snapshots?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

@@ -39,7 +39,7 @@ export class SessionManager {
    * oldest session that no page is attached to (a tab it closed, say); only when all of its
    * sessions are in use is it refused.
    */
-  async create(manifest: Manifest, client: string): Promise<PlaygroundSession> {
+  async create(manifest: Manifest, client: string, start: Parameters<typeof PlaygroundSession.create>[3] = {}): Promise<PlaygroundSession> {
     const pending = [...this.#pending.values()].reduce((a, b) => a + b, 0);
     if (this.#sessions.size + pending >= this.#options.maxSessions) {
       throw new LimitError('sessions', 60, `the server is full (${this.#options.maxSessions} sessions); try again in a minute`);
@@ -59,7 +59,7 @@ export class SessionManager {
     }
     this.#pending.set(client, (this.#pending.get(client) ?? 0) + 1);
     try {
-      const session = await PlaygroundSession.create(manifest, this.#driverFor(manifest), this.#options);
+      const session = await PlaygroundSession.create(manifest, this.#driverFor(manifest), this.#options, start);
       this.#sessions.set(session.id, { session, client });
       session.on('ended', (reason) => {
         this.#sessions.delete(session.id);

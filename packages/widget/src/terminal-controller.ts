@@ -67,6 +67,7 @@ const ENDED_TEXT: Record<EndReason, string> = {
   shutdown: 'The server shut down.',
   kicked: 'The session was taken over elsewhere.',
   evicted: 'This playground was closed to make room for one you opened in another tab.',
+  stopped: 'The playground was saved and stopped.',
   error: 'The session failed.',
 };
 

@@ -1,0 +1,72 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { attach } from './commands/attach.js';
+import { check } from './commands/check.js';
+import { ls, stop } from './commands/admin.js';
+import { portForward } from './commands/port-forward.js';
+import { serve } from './commands/serve.js';
+import { ExitCode, UsageError } from './exit-codes.js';
+
+/** One command of the CLI: its options, its help, and what it does with what was parsed. */
+export interface Command {
+  /** One line for the command list. */
+  summary: string;
+  /** The full `--help` text. */
+  help: string;
+  /** `parseArgs` options (besides `--help`). */
+  options: NonNullable<ParseArgsConfig['options']>;
+  /** Runs the command; answers the exit code. */
+  run(values: Record<string, string | boolean | string[] | undefined>, positionals: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = { serve, check, attach, 'port-forward': portForward, ls, stop };
+
+const GENERAL = `ix-playground: live, sandboxed Linux terminals for web pages
+
+usage: ix-playground <command> [options]
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`)
+  .join('\n')}
+
+Run "ix-playground <command> --help" for a command's options.
+Exit codes: 0 done, 1 failed (problems found, a refusal, a lost connection), 2 wrong usage.
+Documentation: docs/cli.md`;
+
+/** Runs the CLI with `argv` (without node and the script); answers the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(GENERAL);
+    return name ? ExitCode.Ok : ExitCode.Usage;
+  }
+  if (name === '--version') {
+    console.log('0.1.0');
+    return ExitCode.Ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`ix-playground: no command "${name}"\n\n${GENERAL}`);
+    return ExitCode.Usage;
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (values.help) {
+      console.log(command.help);
+      return ExitCode.Ok;
+    }
+    return await command.run(values, positionals);
+  } catch (error) {
+    if (error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`ix-playground ${name}: ${(error as Error).message}\n\n${command.help}`);
+      return ExitCode.Usage;
+    }
+    console.error(`ix-playground ${name}: ${(error as Error).message}`);
+    return ExitCode.Failed;
+  }
+}
