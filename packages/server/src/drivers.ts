@@ -32,9 +32,9 @@ registerDriver('bwrap', (config) => {
   return new BwrapDriver({ allowNetwork: config.allowNetwork ?? false });
 });
 
-registerDriver('machines', () => {
+registerDriver('machines', (config) => {
   MachinesDriver.check();
-  return new MachinesDriver();
+  return new MachinesDriver({ allowNetwork: config.allowNetwork ?? false });
 });
 
 registerDriver('host', (config) => {

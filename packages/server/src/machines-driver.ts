@@ -32,6 +32,8 @@ export interface MachinesDriverOptions {
   mirror?: string;
   /** Progress lines (image builds). */
   log?: (line: string) => void;
+  /** Let machines of manifests with `network: true` reach the internet (IX_ALLOW_NETWORK; never the host or private networks). */
+  allowNetwork?: boolean;
 }
 
 /** The path of a program on PATH, or undefined. */
@@ -62,7 +64,7 @@ function rootEnv(): Record<string, string> {
  */
 export class MachinesDriver implements SandboxDriver {
   readonly name = 'machines';
-  readonly #options: Required<Omit<MachinesDriverOptions, 'mirror' | 'log'>> & Pick<MachinesDriverOptions, 'mirror' | 'log'>;
+  readonly #options: Required<Omit<MachinesDriverOptions, 'mirror' | 'log' | 'allowNetwork'>> & Pick<MachinesDriverOptions, 'mirror' | 'log' | 'allowNetwork'>;
   #prepared: Promise<{ cgroups: Cgroups; disks: HomeDisks; images: ImageStore; dir: string; crunRoot: string }> | undefined;
 
   constructor(options: MachinesDriverOptions = {}) {
@@ -120,8 +122,11 @@ export class MachinesDriver implements SandboxDriver {
     const prepared = await this.#prepare();
     const withoutImage = spec.machines.find((m) => !m.image);
     if (withoutImage) throw new SandboxError(`machine "${withoutImage.name}" has no image`);
-    if (spec.machines.some((m) => m.limits.network)) {
-      throw new SandboxError('machines with internet access (limits.network: true) are not supported yet; they have a private network of their own');
+    const internet = spec.machines.some((m) => m.limits.network);
+    if (internet && !this.#options.allowNetwork) {
+      throw new SandboxError(
+        'this playground asks for internet access (limits.network: true), which this server does not allow: set IX_ALLOW_NETWORK=1 to let machines out through pasta (never to the host or private networks)',
+      );
     }
     // Build (or find) every image first: a session waits for builds, nothing else does.
     const rootfs = await Promise.all(spec.machines.map((m) => prepared.images.rootfs(m.image as NonNullable<MachineSpec['image']>)));
@@ -135,7 +140,7 @@ export class MachinesDriver implements SandboxDriver {
       await rm(dir, { recursive: true, force: true }).catch(() => {});
     };
     try {
-      network = await SessionNetwork.create(path.basename(dir).slice(3));
+      network = await SessionNetwork.create(path.basename(dir).slice(3), internet);
       const hosts = hostsFile(spec.machines.map((m) => m.name));
       for (const [i, machineSpec] of spec.machines.entries()) {
         const machine = new CrunMachine(machineSpec, path.join(dir, machineSpec.name), this.#options.uidBase, prepared.crunRoot);
@@ -145,6 +150,7 @@ export class MachinesDriver implements SandboxDriver {
           disks: prepared.disks,
           cgroups: prepared.cgroups,
           hosts,
+          internet,
           containerId: `${path.basename(dir)}-${machineSpec.name}`,
         });
         await network.attach(machine.pid);
@@ -206,7 +212,7 @@ class CrunMachine implements Machine {
   }
 
   /** Makes the writable layer, mounts the root, writes the spec and starts the container. */
-  async start(context: { rootfs: string; disks: HomeDisks; cgroups: Cgroups; hosts: string; containerId: string }): Promise<void> {
+  async start(context: { rootfs: string; disks: HomeDisks; cgroups: Cgroups; hosts: string; internet: boolean; containerId: string }): Promise<void> {
     const owner = this.#uidBase;
     const { limits } = this.#spec;
     await mkdir(this.#dir, { mode: 0o711 });
@@ -223,7 +229,7 @@ class CrunMachine implements Machine {
     const etc = { hosts: path.join(this.#dir, 'hosts'), hostname: path.join(this.#dir, 'hostname'), resolv: path.join(this.#dir, 'resolv.conf') };
     await writeFile(etc.hosts, context.hosts);
     await writeFile(etc.hostname, `${this.#spec.hostname}\n`);
-    await writeFile(etc.resolv, resolvConf(false));
+    await writeFile(etc.resolv, resolvConf(context.internet));
     for (const file of Object.values(etc)) await chown(file, owner, owner);
     if (!this.#spec.restore) await this.#seed(root, owner);
     this.#cgroup = await context.cgroups.create(`${path.basename(path.dirname(this.#dir))}-${this.name}`, {

@@ -1,4 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { run } from './home-disk.js';
 import { processAlive } from './process-alive.js';
 
@@ -23,13 +27,82 @@ export class SessionNetwork {
   #attached = 0;
   #destroyed: Promise<void> | undefined;
 
-  private constructor(name: string) {
+  /** True when machines may reach the internet (not the host, its loopback or private networks). */
+  readonly internet: boolean;
+
+  private constructor(name: string, internet: boolean) {
     this.name = name;
+    this.internet = internet;
   }
 
-  /** Makes the namespace and its bridge. */
-  static async create(id: string): Promise<SessionNetwork> {
-    const network = new SessionNetwork(`ixs-${process.pid}-${id}`);
+  /**
+   * The way out: pasta (a user-mode network stack, as root but with no gateway mapped to the host)
+   * gives the namespace an interface whose traffic pasta sends from the host's own sockets (it
+   * answers the machines' addresses as they are: no NAT); the namespace forwards the machines'
+   * traffic to it, and drops anything for the host's addresses, loopback, link-local and private
+   * ranges, except DNS to the host's resolvers.
+   */
+  async #connectInternet(): Promise<void> {
+    await run('pasta', [
+      '--config-net',
+      '--netns',
+      `/run/netns/${this.name}`,
+      '--netns-only',
+      '--no-map-gw',
+      '--runas',
+      '0',
+      '-q',
+      '-t',
+      'none',
+      '-u',
+      'none',
+      '-T',
+      'none',
+      '-U',
+      'none',
+    ]);
+    await run('ip', ['netns', 'exec', this.name, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    const resolvers = nameservers().filter((a) => net.isIPv4(a));
+    const hostAddresses = Object.values(os.networkInterfaces())
+      .flat()
+      .filter((a): a is os.NetworkInterfaceInfo => Boolean(a && a.family === 'IPv4'))
+      .map((a) => a.address);
+    const blocked = [
+      '0.0.0.0/8',
+      '10.0.0.0/8',
+      '100.64.0.0/10',
+      '127.0.0.0/8',
+      '169.254.0.0/16',
+      '172.16.0.0/12',
+      '192.0.0.0/24',
+      '192.168.0.0/16',
+      '198.18.0.0/15',
+      '224.0.0.0/3',
+      ...hostAddresses,
+    ];
+    const dns = resolvers.length ? `iifname "br0" ip daddr { ${resolvers.join(', ')} } meta l4proto { tcp, udp } th dport 53 accept` : '';
+    const rules = `table inet ix {
+  chain forward {
+    type filter hook forward priority 0; policy drop;
+    ct state established,related accept
+    ${dns}
+    iifname "br0" ip daddr { ${blocked.join(', ')} } drop
+    iifname "br0" oifname != "br0" meta nfproto ipv4 accept
+  }
+}
+`;
+    const file = path.join(os.tmpdir(), `${this.name}.nft`);
+    await writeFile(file, rules);
+    try {
+      await run('ip', ['netns', 'exec', this.name, 'nft', '-f', file]);
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
+  /** Makes the namespace and its bridge; with `internet`, a way out through a user-mode stack. */
+  static async create(id: string, internet = false): Promise<SessionNetwork> {
+    const network = new SessionNetwork(`ixs-${process.pid}-${id}`, internet);
     await run('ip', ['netns', 'add', network.name]);
     try {
       const ip = (...args: string[]) => run('ip', ['-n', network.name, ...args]);
@@ -37,6 +110,7 @@ export class SessionNetwork {
       await ip('link', 'add', 'br0', 'type', 'bridge');
       await ip('addr', 'add', `${GATEWAY}/24`, 'dev', 'br0');
       await ip('link', 'set', 'br0', 'up');
+      if (internet) await network.#connectInternet();
     } catch (error) {
       await network.destroy();
       throw error;
@@ -70,6 +144,7 @@ export class SessionNetwork {
     await inside('link', 'set', 'lo', 'up');
     await inside('addr', 'add', `${address}/24`, 'dev', 'eth0');
     await inside('link', 'set', 'eth0', 'up');
+    if (this.internet) await inside('route', 'add', 'default', 'via', GATEWAY);
     return address;
   }
 
@@ -91,12 +166,18 @@ export function hostsFile(names: string[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** The /etc/resolv.conf of machines: the host's when they may reach the internet, none otherwise. */
+/** The host's DNS resolvers (from /etc/resolv.conf). */
+function nameservers(): string[] {
+  try {
+    return [...readFileSync('/etc/resolv.conf', 'utf8').matchAll(/^nameserver\s+(\S+)/gm)].map((m) => m[1] as string);
+  } catch {
+    return [];
+  }
+}
+
+/** The /etc/resolv.conf of machines: the host's resolvers when they may reach the internet, none otherwise. */
 export function resolvConf(internet: boolean): string {
   if (!internet) return '# this playground has no internet access\n';
-  try {
-    return readFileSync('/etc/resolv.conf', 'utf8');
-  } catch {
-    return 'nameserver 1.1.1.1\n';
-  }
+  const servers = nameservers().filter((a) => net.isIPv4(a));
+  return servers.length ? servers.map((a) => `nameserver ${a}`).join('\n') + '\n' : 'nameserver 1.1.1.1\n';
 }
