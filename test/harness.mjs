@@ -36,11 +36,11 @@ export function freePort() {
 }
 
 /**
- * Starts packages/server/dist/main.js on a free port and waits (bounded) for /healthz. With
- * `nofile`, the server runs under that descriptor limit (prlimit), as on a small host.
+ * Starts packages/server/dist/main.js on a free port (or `port`) and waits (bounded) for /healthz.
+ * With `nofile`, the server runs under that descriptor limit (prlimit), as on a small host.
  */
-export async function startServerProcess(env = {}, { nofile } = {}) {
-  const port = await freePort();
+export async function startServerProcess(env = {}, { nofile, port: wanted } = {}) {
+  const port = wanted ?? (await freePort());
   const main = [process.execPath, path.join(root, 'packages/server/dist/main.js')];
   const command = nofile ? ['prlimit', `--nofile=${nofile}:${nofile}`, '--', ...main] : main;
   const child = spawn(command[0], command.slice(1), {

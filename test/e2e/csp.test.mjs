@@ -86,10 +86,14 @@ test('examples/csp.html is served with a strict policy and its terminal renders 
   assert.ok(Math.abs(look.narrow - 10 * look.cell) < 0.5, `ten i's are ${look.narrow}px, ten cells ${10 * look.cell}px`);
   assert.ok(Math.abs(look.wide - 10 * look.cell) < 0.5, `ten W's are ${look.wide}px, ten cells ${10 * look.cell}px`);
 
-  // The focused cursor is a block in the theme's cursor colour (it blinks, so look for a while).
+  // The focused cursor is a block in the theme's cursor colour, the text colour by default (it
+  // blinks, so look for a while).
   assert.match(look.cursorClass, /xterm-cursor-block/);
   await page.waitForFunction(
-    () => getComputedStyle(document.querySelector('ix-playground').shadowRoot.querySelector('.xterm-cursor')).backgroundColor === 'rgb(255, 255, 255)',
+    () => {
+      const el = document.querySelector('ix-playground');
+      return getComputedStyle(el.shadowRoot.querySelector('.xterm-cursor')).backgroundColor === getComputedStyle(el).color;
+    },
     { timeout: 3000, polling: 50 },
   );
 

@@ -26,11 +26,21 @@ export function Lab({ onDone }: { onDone: (total: number) => void }) {
 export function BareTags() {
   return (
     <article>
-      <ix-playground id="lab" playground="hello" connect="visible" onix-status={(e) => console.log(e.detail.status)}>
+      <ix-playground
+        id="lab"
+        playground="hello"
+        connect="visible"
+        session="machine-a"
+        theme="dark"
+        screen-reader
+        onix-status={(e) => console.log(e.detail.status)}
+      >
         <p>Fallback while the script loads.</p>
       </ix-playground>
-      <ix-tasks for="lab" />
-      <ix-run for="lab">touch hello.txt</ix-run>
+      <ix-tasks for="lab" theme="auto" />
+      <ix-run for="lab" theme="light">
+        touch hello.txt
+      </ix-run>
     </article>
   );
 }
@@ -44,6 +54,8 @@ export function Mistakes() {
       <IxPlayground onIxTask={(e) => e.detail.done.toFixed()} />
       {/* @ts-expect-error the detail of ix-status has no `nope` */}
       <ix-playground onix-status={(e) => e.detail.nope} />
+      {/* @ts-expect-error theme is light, dark or auto */}
+      <ix-tasks theme="sepia" />
     </>
   );
 }

@@ -256,6 +256,19 @@ describe('Session', () => {
     assert.deepEqual(ended, ['exited']);
   });
 
+  test('attaching to a session that has ended reports why and rejects open() with "ended"', async () => {
+    const { session, fake } = setup();
+    const ended: string[] = [];
+    session.on('ended', (reason) => ended.push(reason));
+    const opened = session.open();
+    fake.last().accept();
+    fake.last().message({ type: 'ended', reason: 'evicted' });
+    fake.last().serverClose(CloseCode.Kicked);
+    await assert.rejects(opened, (e: unknown) => e instanceof PlaygroundError && e.code === 'ended' && /evicted/.test(e.message));
+    assert.deepEqual(ended, ['evicted']);
+    assert.equal(session.status, 'ended');
+  });
+
   test('reconnecting gives up after the configured attempts with a network error', async () => {
     const { session, fake, statuses, errors } = setup();
     const opened = session.open();

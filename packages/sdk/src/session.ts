@@ -495,6 +495,9 @@ export class Session implements TerminalSession {
     this.#acks.dispose();
     this.#setStatus('ended');
     this.#emitter.emit('ended', reason);
+    // Attached to a session that had already ended (a tab coming back to it): open() learns why.
+    // #drop() took the connection's listeners, so nothing else would settle it.
+    this.#cancelOpen?.(new PlaygroundError(ErrorCode.Ended, `the session has ended (${reason})`));
   }
 
   #fail(error: PlaygroundError, settle?: (error?: PlaygroundError) => void): void {

@@ -1,34 +1,63 @@
-import { css } from 'lit';
+import { css, unsafeCSS } from 'lit';
+
+/** The dark palette: the `theme="dark"` attribute, or `prefers-color-scheme: dark` without `theme`. */
+const dark = unsafeCSS(`
+  color-scheme: dark;
+  --_bg: var(--ix-playground-bg, #1e1e1e);
+  --_fg: var(--ix-playground-fg, #e6e6e6);
+  --_focus: var(--ix-playground-focus, #6cb6ff);
+  --_sel: var(--ix-playground-selection, #6cb6ff55);
+`);
 
 /**
  * Styles of `<ix-playground>`. xterm's own stylesheet is not here: the terminal controller adopts
- * it when xterm.js loads, so the eager bundle stays small.
+ * it when xterm.js loads, so the eager bundle stays small. The terminal controller reads `--_bg`,
+ * `--_fg`, `--_sel` and the `--ix-playground-*` terminal properties from the host.
  */
 export const playgroundStyles = [
   css`
     :host {
+      color-scheme: light;
+      --_bg: var(--ix-playground-bg, #fff);
+      --_fg: var(--ix-playground-fg, #1f2328);
+      --_focus: var(--ix-playground-focus, #0969da);
+      --_sel: var(--ix-playground-selection, #0969da40);
       display: flex;
       flex-direction: column;
       position: relative;
       height: var(--ix-playground-height, 360px);
-      background: var(--ix-playground-bg, #1e1e1e);
-      color: var(--ix-playground-fg, #e6e6e6);
+      background: var(--_bg);
+      color: var(--_fg);
+      border: 1px solid rgb(127 127 127 / 0.35);
       border-radius: var(--ix-playground-radius, 6px);
       overflow: hidden;
       font-family: system-ui, sans-serif;
+    }
+    :host([theme='dark']) {
+      ${dark}
+    }
+    @media (prefers-color-scheme: dark) {
+      :host(:not([theme='light'])) {
+        ${dark}
+      }
     }
     .terminal {
       position: relative;
       flex: 1;
       min-height: 0;
       margin: var(--ix-playground-padding, 8px);
+      border-radius: 2px;
+    }
+    .terminal:focus-within {
+      outline: 2px solid var(--_focus);
+      outline-offset: 3px;
     }
     .screen {
       position: absolute;
       inset: 0;
     }
-    .screen[hidden] {
-      display: none;
+    [hidden] {
+      display: none !important;
     }
     .placeholder {
       font: 14px/1.2 ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace;
@@ -42,52 +71,10 @@ export const playgroundStyles = [
       vertical-align: text-bottom;
       background: currentColor;
     }
-    .notice {
-      position: absolute;
-      left: 8px;
-      right: 8px;
-      bottom: 8px;
-      display: flex;
-      gap: 0.5em;
-      align-items: flex-start;
-      justify-content: space-between;
-      padding: 0.4em 0.75em;
-      border-radius: 4px;
-      font-size: 0.85em;
-      background: #2d4a6b;
-      color: #fff;
-      white-space: pre-line;
-    }
-    .notice.warning {
-      background: #6b5a1e;
-    }
-    .notice.error {
-      background: #7a2a2a;
-    }
-    .notice button {
-      border: none;
-      padding: 0 0.4em;
-    }
-    .tabs {
-      display: flex;
-      gap: 2px;
-      padding: 4px 6px 0;
-      background: rgb(255 255 255 / 0.06);
-      font-size: 0.8em;
-    }
-    .tabs button {
-      border: none;
-      border-radius: 4px 4px 0 0;
-      padding: 0.25em 0.9em;
-      opacity: 0.7;
-    }
-    .tabs button[aria-selected='true'] {
-      opacity: 1;
-      background: var(--ix-playground-bg, #1e1e1e);
-    }
     .overlay {
       position: absolute;
       inset: 0;
+      z-index: 20;
       display: flex;
       flex-direction: column;
       align-items: center;
@@ -95,21 +82,33 @@ export const playgroundStyles = [
       gap: 0.75em;
       padding: 1em;
       text-align: center;
-      background: rgb(0 0 0 / 0.55);
+      background: color-mix(in srgb, var(--_bg) 92%, transparent);
       font-size: 0.95em;
-    }
-    .overlay[hidden] {
-      display: none;
     }
     :host([status='connecting']) .overlay,
     :host([status='reconnecting']) .overlay {
-      background: rgb(0 0 0 / 0.25);
-      justify-content: flex-start;
-      align-items: flex-end;
+      inset: auto 8px 8px auto;
+      padding: 0.3em 0.75em;
+      border-radius: 4px;
     }
-    .overlay .message {
+    .overlay strong {
+      font-size: 1.1em;
+    }
+    .message {
       max-width: 40em;
       white-space: pre-line;
+      overflow-wrap: anywhere;
+    }
+    .message::first-letter {
+      text-transform: uppercase;
+    }
+    .visually-hidden {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip-path: inset(50%);
+      white-space: nowrap;
     }
     button {
       font: inherit;
@@ -121,8 +120,8 @@ export const playgroundStyles = [
       cursor: pointer;
     }
     button:focus-visible {
-      outline: 2px solid #6cb6ff;
-      outline-offset: 2px;
+      outline: 2px solid var(--_focus);
+      outline-offset: -2px;
     }
   `,
 ];

@@ -19,6 +19,9 @@ const MAX_QUEUED_COMMANDS = 32;
 /** How far outside the viewport a `connect="visible"` element starts loading. */
 const NEAR_VIEWPORT = '200px';
 
+/** Automatic retries after the server could not be reached (2, 4, 8, 16, 30, 30 s apart). */
+const MAX_AUTO_RETRIES = 6;
+
 /**
  * A live, sandboxed Linux terminal for any web page.
  *
@@ -35,17 +38,30 @@ const NEAR_VIEWPORT = '200px';
  * @event ix-complete - Every task is done: `{ total }`.
  * @event ix-error - Something went wrong: `{ code, message }`.
  *
- * @csspart terminal - The area the terminals render into.
+ * Keyboard: Tab is the shell's (completion); **Escape then Tab** (or Shift+Tab) moves the focus out
+ * of the terminal, as in code editors. A hint says so while the terminal has the focus.
+ *
+ * @csspart terminal - The area the terminals render into (it shows the focus ring).
  * @csspart placeholder - What is drawn before the terminal loads.
- * @csspart tabs - The tab bar (one tab per terminal of the session).
+ * @csspart toolbar - The bar above the terminal: tabs, new-tab and screen-reader buttons.
+ * @csspart tabs - The tab list (one tab per terminal of the session).
  * @csspart tab - One tab button.
  * @csspart new-tab - The button that opens a new terminal.
- * @csspart overlay - The status overlay (connecting, ended, error).
+ * @csspart screen-reader-toggle - The button that turns screen-reader mode on and off.
+ * @csspart hint - "Esc then Tab leaves the terminal", shown while the terminal has the focus.
+ * @csspart overlay - The status overlay (connecting, ended, error); its `data-code` is the error code.
+ * @csspart overlay-button - The overlay's button (Retry, Start a new session, Start terminal).
  * @csspart notice - A banner with a message from the server (manifest reloaded, output skipped).
  *
  * @cssproperty --ix-playground-height - Height of the element (default 360px).
- * @cssproperty --ix-playground-bg - Background colour.
- * @cssproperty --ix-playground-fg - Overlay text colour.
+ * @cssproperty --ix-playground-bg - Background colour of the element and the terminal.
+ * @cssproperty --ix-playground-fg - Text colour of the element and the terminal.
+ * @cssproperty --ix-playground-focus - Focus ring colour.
+ * @cssproperty --ix-playground-cursor - Terminal cursor colour (default: the text colour).
+ * @cssproperty --ix-playground-selection - Terminal selection colour.
+ * @cssproperty --ix-playground-font-family - Terminal font family.
+ * @cssproperty --ix-playground-font-size - Terminal font size in px (default 14).
+ * @cssproperty --ix-playground-ansi-black - ANSI colour 0; likewise `-red`, `-green`, `-yellow`, `-blue`, `-magenta`, `-cyan`, `-white`, and `-bright-black` … `-bright-white` for 8–15.
  * @cssproperty --ix-playground-padding - Space around the terminal.
  * @cssproperty --ix-playground-radius - Corner radius.
  */
@@ -58,6 +74,9 @@ export class IxPlayground extends LitElement {
     protocol: { type: String },
     connect: { type: String },
     token: { type: String },
+    theme: { type: String, reflect: true },
+    screenReader: { type: Boolean, reflect: true, attribute: 'screen-reader' },
+    sessionName: { type: String, attribute: 'session' },
   };
 
   /** Base URL of the playground server; defaults to this page's origin. */
@@ -78,6 +97,15 @@ export class IxPlayground extends LitElement {
   token = '';
   /** Fetches a fresh signed session token each time the element starts a session (wins over `token`). */
   tokenProvider: (() => string | Promise<string>) | undefined;
+  /** `light`, `dark`, or `auto` (default: follow the reader's `prefers-color-scheme`). */
+  theme: 'light' | 'dark' | 'auto' | undefined;
+  /** Screen-reader mode (attribute `screen-reader`): xterm.js keeps an accessible copy of the output that screen readers read. */
+  screenReader = false;
+  /**
+   * Attribute `session`: elements with the same value (and server and playground) share one
+   * sandbox; each shows its own terminal on that machine.
+   */
+  sessionName = '';
 
   #status: PlaygroundStatus = 'idle';
   #message = '';
@@ -87,6 +115,10 @@ export class IxPlayground extends LitElement {
   #booting = false;
   #visibility: IntersectionObserver | undefined;
   #queue: string[] = [];
+  #code = '';
+  #focused = false;
+  #retries = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** The xterm.js Terminal of the active tab, once booted. */
   get terminal(): Terminal | undefined {
@@ -96,6 +128,14 @@ export class IxPlayground extends LitElement {
   /** The SDK session, once connected. */
   get session(): TerminalSession | undefined {
     return this.#controller?.session;
+  }
+
+  /**
+   * Assigning a string sets {@link sessionName}: frameworks that set properties rather than
+   * attributes (React 19, `@lit/react`) turn `session="machine-a"` into this assignment.
+   */
+  set session(name: string) {
+    if (typeof name === 'string') this.sessionName = name;
   }
 
   /** `idle`, `connecting`, `ready`, `reconnecting`, `ended` or `error`; reflected as an attribute. */
@@ -135,6 +175,12 @@ export class IxPlayground extends LitElement {
   /** Ends this element's connection and starts a fresh session. */
   restart(): void {
     this.#controller?.forgetSession();
+    this.#retry();
+  }
+
+  /** Tries again: connects anew, resuming the same session where it still exists. */
+  #retry(): void {
+    clearTimeout(this.#retryTimer);
     this.#controller?.dispose();
     void this.#boot();
   }
@@ -151,11 +197,16 @@ export class IxPlayground extends LitElement {
     this.#visibility = undefined;
     this.#controller?.dispose();
     clearTimeout(this.#noticeTimer);
+    clearTimeout(this.#retryTimer);
     this.#setStatus('idle');
   }
 
   protected override firstUpdated(_changed: PropertyValues): void {
     this.#arm();
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has('theme') || changed.has('screenReader')) this.#controller?.configure();
   }
 
   /** Starts now (`eager`) or once the element nears the viewport (`visible`); `click` waits. */
@@ -180,25 +231,19 @@ export class IxPlayground extends LitElement {
 
   protected override render() {
     const status = this.#status;
-    const showStart = status === 'idle' && this.connect === 'click';
-    const showRetry = status === 'ended' || status === 'error';
-    const hidden = status === 'ready' || (status === 'idle' && !showStart);
-    const tabs = this.#controller?.tabs ?? [];
+    // An error's title and button come with the terminal code; without it (it failed to load), a plain Retry.
+    const [title, fix] =
+      status === 'error'
+        ? (this.#controller?.problem(this.#code) ?? ['The playground could not start', this.#code === 'bad-request' ? undefined : 'retry'])
+        : [''];
+    const action = status === 'idle' ? (this.connect === 'click' ? 'start' : undefined) : status === 'ended' ? 'new' : fix;
+    const hidden = status === 'ready' || (status === 'idle' && !action);
     return html`
-      ${
-        tabs.length
-          ? html`<div class="tabs" part="tabs" role="tablist">
-            ${tabs.map(
-              (tab) =>
-                html`<button role="tab" part="tab" aria-selected=${tab.active ? 'true' : 'false'} @click=${() => this.selectTab(tab.id)}>${tab.name}</button>`,
-            )}
-            <button class="new-tab" part="new-tab" aria-label="Open a new terminal tab" title="New tab" @click=${() => this.openTab()}>+</button>
-          </div>`
-          : nothing
-      }
-      <div class="terminal" part="terminal">
+      ${this.#controller?.toolbar() ?? nothing}
+      <div class="terminal" part="terminal" @focusin=${() => this.#focus(true)} @focusout=${() => this.#focus(false)}>
         ${this.terminal ? nothing : html`<div class="placeholder" part="placeholder" aria-hidden="true"><span>$</span><span class="cursor"></span></div>`}
       </div>
+      <div class="hint" part="hint" id="hint" ?hidden=${!this.#focused}>Esc then Tab leaves the terminal</div>
       ${
         this.#notice
           ? html`<div class="notice ${this.#notice.level}" part="notice" role=${this.#notice.level === 'error' ? 'alert' : 'status'}>
@@ -207,12 +252,24 @@ export class IxPlayground extends LitElement {
           </div>`
           : nothing
       }
-      <div class="overlay" part="overlay" role="status" aria-live="polite" ?hidden=${hidden}>
+      <div class="overlay" part="overlay" data-code=${this.#code} ?hidden=${hidden}>
+        ${title ? html`<strong>${title}</strong>` : nothing}
         <div class="message">${this.#message}</div>
-        ${showStart ? html`<button @click=${() => void this.#boot()}>Start terminal</button>` : nothing}
-        ${showRetry ? html`<button @click=${() => this.restart()}>Start a new session</button>` : nothing}
+        ${
+          action
+            ? html`<button part="overlay-button" @click=${() => (action === 'retry' ? this.#retry() : action === 'new' ? this.restart() : void this.#boot())}>
+              ${action === 'retry' ? 'Retry' : action === 'new' ? 'Start a new session' : 'Start terminal'}
+            </button>`
+            : nothing
+        }
       </div>
+      <div class="visually-hidden" role="status">${status === 'ready' ? 'Terminal ready.' : `${title} ${this.#message}`}</div>
     `;
+  }
+
+  #focus(on: boolean): void {
+    this.#focused = on && !!this.terminal;
+    this.requestUpdate();
   }
 
   /** The key this element's session is remembered under, so a reload resumes the same shell. */
@@ -232,6 +289,7 @@ export class IxPlayground extends LitElement {
 
   async #boot(): Promise<void> {
     if (this.#booting || this.#controller?.session) return;
+    clearTimeout(this.#retryTimer);
     this.#booting = true;
     this.#visibility?.disconnect();
     this.#visibility = undefined;
@@ -246,9 +304,13 @@ export class IxPlayground extends LitElement {
       this.#setStatus('connecting', 'Starting your machine…');
       this.#controller ??= await loadController(this.#host());
       if (!this.isConnected) return;
-      if (this.protocol === 'ttyd') await this.#controller.startTtyd(this.server, this.token);
-      else await this.#controller.start(this.#serverUrl(), this.playground, this.#storeKey(), this.#sessionOptions());
-      if (this.isConnected) this.#ready();
+      const server = this.#serverUrl();
+      const shared = this.sessionName && `${server}|${this.playground}|${this.sessionName}`;
+      const ready =
+        this.protocol === 'ttyd'
+          ? await this.#controller.startTtyd(this.server, this.token)
+          : await this.#controller.start(server, this.playground, this.#storeKey(), this.#sessionOptions(), shared);
+      if (ready && this.isConnected) this.#ready();
     } catch (error) {
       this.#controller?.dispose();
       // Taken out of the page while starting: nothing went wrong, it starts again if it comes back.
@@ -274,6 +336,7 @@ export class IxPlayground extends LitElement {
 
   /** The session is ready: hide the overlay and type the commands `run()` held. */
   #ready(): void {
+    this.#retries = 0;
     this.#setStatus('ready', '');
     for (const command of this.#queue.splice(0)) this.#controller?.write(command + '\r');
   }
@@ -286,15 +349,26 @@ export class IxPlayground extends LitElement {
     this.requestUpdate();
   }
 
-  /** Announces an error as `ix-error`; unless `recoverable`, the element shows it. */
+  /**
+   * Announces an error as `ix-error`; unless `recoverable`, the element shows it. An unreachable
+   * server is tried again by itself, a few times, further and further apart.
+   */
   #error(error: PlaygroundError, recoverable: boolean): void {
     this.dispatchEvent(new IxErrorEvent({ code: error.code, message: error.message }));
-    if (!recoverable) this.#setStatus('error', error.message, error.code);
+    if (recoverable) return;
+    let message = error.message;
+    if (error.code === ErrorCode.Network && this.#retries < MAX_AUTO_RETRIES) {
+      const seconds = Math.min(30, 2 ** ++this.#retries);
+      message += `\nTrying again in ${seconds} s.`;
+      this.#retryTimer = setTimeout(() => this.#retry(), seconds * 1000);
+    }
+    this.#setStatus('error', message, error.code);
   }
 
   #setStatus(status: PlaygroundStatus, message?: string, reason?: string): void {
     const changed = status !== this.#status;
     this.#status = status;
+    this.#code = reason ?? '';
     if (message !== undefined) this.#message = message;
     if (this.getAttribute('status') !== status) this.setAttribute('status', status);
     this.requestUpdate();

@@ -29,18 +29,28 @@ export interface IxPlaygroundProps extends DetailedHTMLProps<HTMLAttributes<IxPl
   connect?: ConnectMode;
   /** A signed session token from your site's backend, for servers that require one. */
   token?: string;
+  /** Elements with the same value (and server and playground) share one machine. */
+  session?: string;
+  /** `light`, `dark` or `auto` (default: the reader's `prefers-color-scheme`). */
+  theme?: 'light' | 'dark' | 'auto';
+  /** Screen-reader mode on from the start (the toolbar toggles it too). */
+  'screen-reader'?: boolean;
 }
 
 /** Props of `<ix-tasks>` in JSX. */
 export interface IxTasksProps extends DetailedHTMLProps<HTMLAttributes<IxTasks>, IxTasks> {
   /** The id of the `<ix-playground>` whose tasks to show. */
   for?: string;
+  /** `light`, `dark` or `auto` (default: the reader's `prefers-color-scheme`). */
+  theme?: 'light' | 'dark' | 'auto';
 }
 
 /** Props of `<ix-run>` in JSX. */
 export interface IxRunProps extends DetailedHTMLProps<HTMLAttributes<IxRun>, IxRun> {
   /** The id of the `<ix-playground>` to run the command in. */
   for?: string;
+  /** `light`, `dark` or `auto` (default: the reader's `prefers-color-scheme`). */
+  theme?: 'light' | 'dark' | 'auto';
 }
 
 declare module 'react' {

@@ -1,14 +1,39 @@
-import { css } from 'lit';
+import { css, unsafeCSS } from 'lit';
 
-/** Styles of `<ix-run>`. */
+/** Colours of the dark theme: `theme="dark"`, or `prefers-color-scheme: dark` without a `theme`. */
+const dark = unsafeCSS(`
+  color-scheme: dark;
+  --_fg: var(--ix-run-fg, #e6edf3);
+  --_bg: var(--ix-run-bg, #2d333b);
+  --_muted: var(--ix-run-muted, #a3abb5);
+  --_focus: var(--ix-run-focus, #6cb6ff);
+`);
+
+/**
+ * Styles of `<ix-run>`. The Run button is white on `--ix-run-accent`: the default green is 5.1:1
+ * (WCAG AA), in both themes.
+ */
 export const runStyles = css`
   :host {
+    color-scheme: light;
+    --_fg: var(--ix-run-fg, #1f2328);
+    --_bg: var(--ix-run-bg, #eff2f5);
+    --_muted: var(--ix-run-muted, #59636e);
+    --_focus: var(--ix-run-focus, #0969da);
     display: block;
     margin: 0.5em 0;
-    color: var(--ix-run-fg, #e6e6e6);
-    background: var(--ix-run-bg, #24292f);
+    color: var(--_fg);
+    background: var(--_bg);
     border-radius: var(--ix-run-radius, 6px);
     font: var(--ix-run-font, 14px/1.5 ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace);
+  }
+  :host([theme='dark']) {
+    ${dark}
+  }
+  @media (prefers-color-scheme: dark) {
+    :host(:not([theme='light'])) {
+      ${dark}
+    }
   }
   :host([hidden]) {
     display: none;
@@ -21,7 +46,7 @@ export const runStyles = css`
     padding: 0.4em 0.5em 0.4em 0.8em;
   }
   .prompt {
-    opacity: 0.6;
+    color: var(--_muted);
     user-select: none;
   }
   .command {
@@ -40,12 +65,12 @@ export const runStyles = css`
     cursor: pointer;
   }
   button.run {
-    background: var(--ix-run-accent, #2da44e);
-    border-color: var(--ix-run-accent, #2da44e);
+    background: var(--ix-run-accent, #1a7f37);
+    border-color: var(--ix-run-accent, #1a7f37);
     color: #fff;
   }
   button:focus-visible {
-    outline: 2px solid var(--ix-run-focus, #6cb6ff);
+    outline: 2px solid var(--_focus);
     outline-offset: 2px;
   }
   .feedback {

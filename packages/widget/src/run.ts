@@ -20,9 +20,12 @@ const FEEDBACK_MS = 4000;
  * @csspart copy-button - The Copy button.
  * @csspart feedback - "Copied.", or why something did not work (an aria-live region).
  *
+ * Light or dark: the `theme` attribute (`light`, `dark`, `auto`), else the reader's `prefers-color-scheme`.
+ *
  * @cssproperty --ix-run-bg - Background colour.
  * @cssproperty --ix-run-fg - Text colour.
- * @cssproperty --ix-run-accent - Colour of the Run button.
+ * @cssproperty --ix-run-muted - The `$` prompt.
+ * @cssproperty --ix-run-accent - Background of the Run button (its text is white).
  * @cssproperty --ix-run-focus - Focus ring.
  * @cssproperty --ix-run-radius - Corner radius.
  * @cssproperty --ix-run-font - Font shorthand.
@@ -32,10 +35,13 @@ export class IxRun extends LitElement {
 
   static override properties = {
     for: { type: String, reflect: true },
+    theme: { type: String, reflect: true },
   };
 
   /** The id of the `<ix-playground>` to run the command in. */
   for = '';
+  /** `light`, `dark`, or `auto` (default: follow the reader's `prefers-color-scheme`). */
+  theme: 'light' | 'dark' | 'auto' | undefined;
 
   #feedback = '';
   #feedbackTimer: ReturnType<typeof setTimeout> | undefined;

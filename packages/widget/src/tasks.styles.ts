@@ -1,15 +1,51 @@
-import { css } from 'lit';
+import { css, unsafeCSS } from 'lit';
 
-/** Styles of `<ix-tasks>`. */
+/** Colours of the dark theme: `theme="dark"`, or `prefers-color-scheme: dark` without a `theme`. */
+const dark = unsafeCSS(`
+  color-scheme: dark;
+  --_fg: var(--ix-tasks-fg, #e6edf3);
+  --_bg: var(--ix-tasks-bg, #161b22);
+  --_muted: var(--ix-tasks-muted, #9198a1);
+  --_border: var(--ix-tasks-border, #3d444d);
+  --_track: var(--ix-tasks-track, #3d444d);
+  --_accent: var(--ix-tasks-accent, #3fb950);
+  --_danger: var(--ix-tasks-danger, #ff7b72);
+  --_link: var(--ix-tasks-link, #58a6ff);
+  --_focus: var(--ix-tasks-focus, #58a6ff);
+  --_info: var(--ix-tasks-info, #58a6ff);
+  --_warning: var(--ix-tasks-warning, #d29922);
+`);
+
+/** Styles of `<ix-tasks>`: light, or dark by `theme` or the reader's `prefers-color-scheme`. */
 export const tasksStyles = css`
   :host {
+    color-scheme: light;
+    --_fg: var(--ix-tasks-fg, #1f2328);
+    --_bg: var(--ix-tasks-bg, #f6f8fa);
+    --_muted: var(--ix-tasks-muted, #59636e);
+    --_border: var(--ix-tasks-border, #d0d7de);
+    --_track: var(--ix-tasks-track, #d8dee4);
+    --_accent: var(--ix-tasks-accent, #1a7f37);
+    --_danger: var(--ix-tasks-danger, #cf222e);
+    --_link: var(--ix-tasks-link, #0969da);
+    --_focus: var(--ix-tasks-focus, #0969da);
+    --_info: var(--ix-tasks-info, #0969da);
+    --_warning: var(--ix-tasks-warning, #9a6700);
     display: block;
-    color: var(--ix-tasks-fg, #1f2328);
-    background: var(--ix-tasks-bg, #f6f8fa);
-    border: 1px solid var(--ix-tasks-border, #d0d7de);
+    color: var(--_fg);
+    background: var(--_bg);
+    border: 1px solid var(--_border);
     border-radius: var(--ix-tasks-radius, 6px);
     padding: 0.75em 1em;
     font: var(--ix-tasks-font, 15px/1.5 system-ui, sans-serif);
+  }
+  :host([theme='dark']) {
+    ${dark}
+  }
+  @media (prefers-color-scheme: dark) {
+    :host(:not([theme='light'])) {
+      ${dark}
+    }
   }
   :host([hidden]) {
     display: none;
@@ -27,24 +63,24 @@ export const tasksStyles = css`
     height: 0.5em;
     margin: 0.6em 0 0.2em;
     border-radius: 999px;
-    background: var(--ix-tasks-track, #d8dee4);
+    background: var(--_track);
     overflow: hidden;
   }
   .bar {
     height: 100%;
     width: 0;
-    background: var(--ix-tasks-accent, #1a7f37);
+    background: var(--_accent);
     transition: width 0.3s ease;
   }
   .summary,
   .status {
     margin: 0;
     font-size: 0.9em;
-    opacity: 0.85;
+    color: var(--_muted);
   }
   .problem {
     margin: 0;
-    color: var(--ix-tasks-danger, #cf222e);
+    color: var(--_danger);
   }
   .notices {
     list-style: none;
@@ -58,16 +94,16 @@ export const tasksStyles = css`
     gap: 0.75em;
     margin: 0.25em 0;
     padding: 0.4em 0.6em;
-    border-left: 4px solid var(--ix-tasks-info, #0969da);
+    border-left: 4px solid var(--_info);
     background: rgb(127 127 127 / 0.1);
     white-space: pre-wrap;
     overflow-wrap: anywhere;
   }
   .notice.warning {
-    border-color: var(--ix-tasks-warning, #9a6700);
+    border-color: var(--_warning);
   }
   .notice.error {
-    border-color: var(--ix-tasks-danger, #cf222e);
+    border-color: var(--_danger);
   }
   ol {
     list-style: none;
@@ -78,13 +114,18 @@ export const tasksStyles = css`
     display: flex;
     gap: 0.6em;
     padding: 0.45em 0;
-    border-top: 1px solid var(--ix-tasks-border, #d0d7de);
+    border-top: 1px solid var(--_border);
   }
   .icon {
     flex: none;
-    width: 1.4em;
-    text-align: center;
-    font-weight: 700;
+    width: 1.2em;
+    height: 1.2em;
+    margin-top: 0.15em;
+    fill: none;
+    stroke: currentColor;
+    stroke-width: 2.5;
+    stroke-linecap: round;
+    stroke-linejoin: round;
   }
   .body {
     flex: 1;
@@ -98,17 +139,18 @@ export const tasksStyles = css`
     text-decoration-color: rgb(127 127 127 / 0.6);
   }
   .task[data-state='done'] .icon {
-    color: var(--ix-tasks-accent, #1a7f37);
+    color: var(--_accent);
   }
   .task[data-state='failed'] .icon,
   .task[data-state='failed'] .state {
-    color: var(--ix-tasks-danger, #cf222e);
+    color: var(--_danger);
   }
   .task[data-state='blocked'] {
-    opacity: 0.7;
+    color: var(--_muted);
   }
   .task[data-state='running'] .icon {
     animation: spin 1s linear infinite;
+    transform-origin: center;
   }
   @keyframes spin {
     to {
@@ -124,7 +166,7 @@ export const tasksStyles = css`
   }
   .state {
     font-size: 0.85em;
-    opacity: 0.8;
+    color: var(--_muted);
   }
   .message {
     margin: 0.25em 0 0;
@@ -135,7 +177,7 @@ export const tasksStyles = css`
   .hint {
     margin-top: 0.35em;
     padding: 0.1em 0.75em;
-    border-left: 3px solid var(--ix-tasks-accent, #1a7f37);
+    border-left: 3px solid var(--_accent);
     background: rgb(127 127 127 / 0.08);
   }
   .hint p,
@@ -157,7 +199,7 @@ export const tasksStyles = css`
     padding: 0.5em;
   }
   a {
-    color: var(--ix-tasks-link, #0969da);
+    color: var(--_link);
   }
   .visually-hidden {
     position: absolute;
@@ -181,7 +223,7 @@ export const tasksStyles = css`
     border: none;
     padding: 0.1em 0;
     text-decoration: underline;
-    color: var(--ix-tasks-link, #0969da);
+    color: var(--_link);
   }
   button:disabled {
     opacity: 0.5;
@@ -189,7 +231,7 @@ export const tasksStyles = css`
   }
   button:focus-visible,
   a:focus-visible {
-    outline: 2px solid var(--ix-tasks-focus, #0969da);
+    outline: 2px solid var(--_focus);
     outline-offset: 2px;
   }
 `;

@@ -119,6 +119,17 @@ describe('<ix-tasks>', () => {
     expect(shadow(list).querySelector('.title')!.textContent).to.equal('Files and permissions');
   });
 
+  it('announces to screen readers each task the learner gets done, politely', async () => {
+    const { pg, list } = lab('hello');
+    await until(() => shadow(list).querySelectorAll('li.task').length === 1, 'the task', 15_000);
+    const announcer = shadow(list).querySelector('[part="announcer"]')!;
+    expect(announcer.getAttribute('role')).to.equal('status'); // a polite live region
+    expect(announcer.textContent).to.equal('');
+    pg.run('touch ~/hello.txt');
+    await until(() => announcer.textContent === 'Done: Create a file named hello.txt in your home folder', 'the announcement', 15_000);
+    expect(shadow(list).querySelector('[part="summary"]')!.textContent).to.equal('The task is done.');
+  });
+
   it('ticks the permissions lesson in order as the learner works in the real terminal', async function () {
     this.timeout(90_000);
     const tasks: TaskDetail[] = [];

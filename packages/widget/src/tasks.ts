@@ -1,4 +1,4 @@
-import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, html, nothing, svg, type PropertyValues } from 'lit';
 import type { NoticeLevel, TaskInfo, TaskState, TerminalSession } from '@ix-playground/sdk';
 import { DisposableStore } from '@ix-playground/sdk/disposable';
 import type { IxStatusEvent } from './events.js';
@@ -19,7 +19,14 @@ const MAX_NOTICES = 3;
 /** How long "Check now" says "Checking…" if no task changes in the meantime. */
 const CHECKING_MS = 1500;
 
-const ICON: Record<TaskState, string> = { blocked: '🔒', pending: '○', running: '◌', done: '✓', failed: '✗' };
+/** Inline SVG paths of the state icons (emoji and symbol glyphs are missing from some fonts). */
+const ICON: Record<TaskState, string> = {
+  blocked: 'M7 11V8a5 5 0 0 1 10 0v3M5 11h14v10H5z',
+  pending: 'M12 4a8 8 0 1 1 0 16a8 8 0 1 1 0-16',
+  running: 'M12 4a8 8 0 1 0 8 8',
+  done: 'M5 12.5l4.5 4.5L19 7',
+  failed: 'M6 6l12 12M18 6L6 18',
+};
 const LABEL: Record<TaskState, string> = { blocked: 'Locked', pending: 'To do', running: 'Checking…', done: 'Done', failed: 'Not right yet' };
 
 /**
@@ -41,11 +48,20 @@ const LABEL: Record<TaskState, string> = { blocked: 'Locked', pending: 'To do', 
  * @csspart hint - A revealed hint.
  * @csspart message - What a task's check printed.
  *
+ * Light or dark: the `theme` attribute (`light`, `dark`, `auto`), else the reader's
+ * `prefers-color-scheme`. Task changes are announced to screen readers (politely).
+ *
+ * @csspart announcer - The visually hidden live region that announces task changes.
+ *
  * @cssproperty --ix-tasks-bg - Background colour.
  * @cssproperty --ix-tasks-fg - Text colour.
+ * @cssproperty --ix-tasks-muted - Secondary text: task states, the summary, locked tasks.
  * @cssproperty --ix-tasks-border - Border and separator colour.
+ * @cssproperty --ix-tasks-track - The progress bar's track.
  * @cssproperty --ix-tasks-accent - Progress bar, done ticks and hint rule.
  * @cssproperty --ix-tasks-danger - Failed tasks and error notices.
+ * @cssproperty --ix-tasks-info - The rule of info notices.
+ * @cssproperty --ix-tasks-warning - The rule of warning notices.
  * @cssproperty --ix-tasks-link - Links and link-like buttons.
  * @cssproperty --ix-tasks-focus - Focus ring.
  * @cssproperty --ix-tasks-radius - Corner radius.
@@ -56,10 +72,13 @@ export class IxTasks extends LitElement {
 
   static override properties = {
     for: { type: String, reflect: true },
+    theme: { type: String, reflect: true },
   };
 
   /** The id of the `<ix-playground>` whose tasks to show. */
   for = '';
+  /** `light`, `dark`, or `auto` (default: follow the reader's `prefers-color-scheme`). */
+  theme: 'light' | 'dark' | 'auto' | undefined;
 
   #playground: IxPlayground | undefined;
   #problem = '';
@@ -71,6 +90,8 @@ export class IxTasks extends LitElement {
   #noticeKey = 0;
   #openHints = new Set<string>();
   #checking: ReturnType<typeof setTimeout> | undefined;
+  /** The last task change, for screen readers. */
+  #said = '';
   #observer: MutationObserver | undefined;
   #onStatus = (event: IxStatusEvent) => {
     if (event.detail.status === 'ready') this.#useSession(this.#playground?.session);
@@ -150,7 +171,11 @@ export class IxTasks extends LitElement {
     this.#tasks = session.tasks;
     this.#held.add(
       session.on('tasks', () => this.#changed()),
-      session.on('task', () => this.#changed()),
+      session.on('task', (task) => {
+        // Only what the reader did (or undid) is worth interrupting them for, not every check run.
+        if (task.state === 'done' || task.state === 'failed') this.#said = `${LABEL[task.state]}: ${task.title}${task.message ? `. ${task.message}` : ''}`;
+        this.#changed();
+      }),
       session.on('notice', (notice) => {
         this.#notices = [...this.#notices, { ...notice, key: ++this.#noticeKey }].slice(-MAX_NOTICES);
         this.requestUpdate();
@@ -193,7 +218,7 @@ export class IxTasks extends LitElement {
     const done = tasks.filter((t) => t.state === 'done').length;
     const total = tasks.length;
     const ready = this.#playground?.status === 'ready' && !!this.#session;
-    const summary = !total ? '' : done === total ? `All ${total} tasks done.` : `${done} of ${total} tasks done`;
+    const summary = !total ? '' : done === total ? (total === 1 ? 'The task is done.' : `All ${total} tasks done.`) : `${done} of ${total} tasks done`;
     const title = this.#session?.playground.title || 'Tasks';
     return html`
       <div class="header" part="header">
@@ -219,6 +244,7 @@ export class IxTasks extends LitElement {
           : nothing
       }
       <p class="summary" part="summary" role="status" aria-live="polite">${summary}</p>
+      <p class="visually-hidden" part="announcer" role="status">${this.#said}</p>
       ${this.#statusLine(total)}
       ${
         this.#notices.length
@@ -254,7 +280,7 @@ export class IxTasks extends LitElement {
     const waitingFor = task.state === 'blocked' ? task.needs.map((id) => this.#tasks.find((t) => t.id === id)).filter((t) => t && t.state !== 'done') : [];
     const state = waitingFor.length ? `${LABEL.blocked}: first do ${waitingFor.map((t) => `“${t!.title}”`).join(', ')}` : LABEL[task.state];
     return html`<li class="task" part="task task-${task.state}" data-task=${task.id} data-state=${task.state}>
-      <span class="icon" aria-hidden="true">${ICON[task.state]}</span>
+      <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">${svg`<path d=${ICON[task.state]} />`}</svg>
       <div class="body">
         <div class="task-title">${task.title}</div>
         <div class="state">${state}</div>

@@ -1,7 +1,9 @@
 import type { Terminal } from '@xterm/xterm';
+import type { LitElement } from 'lit';
 import type { FitAddon } from '@xterm/addon-fit';
 import {
   ErrorCode,
+  MAX_TERMINALS,
   PlaygroundError,
   Session,
   createSession,
@@ -15,7 +17,10 @@ import {
 } from '@ix-playground/sdk';
 import { DisposableStore } from '@ix-playground/sdk/disposable';
 import { IxCompleteEvent, IxProgressEvent, IxTaskEvent } from './events.js';
+import { dropSharedSession, ownerOf, requestTerminal, sharedSession, type SharedSession } from './shared-session.js';
 import { TicketStore } from './ticket-store.js';
+import { onMediaChange, terminalOptions } from './terminal-options.js';
+import { problem, toolbar, toolbarCss } from './toolbar.js';
 import { adoptStylesheet, openTerminal } from './xterm-open.js';
 import type { XtermModules } from './xterm-loader.js';
 
@@ -53,6 +58,9 @@ interface Tab {
   styles: { dispose(): void };
 }
 
+/** How long a shared session's new terminal may take to open. */
+const OPEN_TIMEOUT_MS = 10_000;
+
 const ENDED_TEXT: Record<EndReason, string> = {
   exited: 'The shell exited.',
   expired: 'The session expired.',
@@ -81,6 +89,16 @@ export class TerminalController {
   #held = new DisposableStore();
   #completed = false;
   #store: TicketStore | undefined;
+  /** The shared session (elements with one `session` attribute) and its key, if any. */
+  #group: SharedSession | undefined;
+  #groupKey = '';
+  /** The terminals this element shows; undefined: all of the session's (it is not shared). */
+  #own: Set<number> | undefined;
+  /** Set by start() when the manifest's terminals are this element's to show. */
+  #takesManifest = false;
+  /** Resolves start() once a terminal this element asked for is open. */
+  #claimed: (() => void) | undefined;
+  #media = new DisposableStore();
 
   /** `xterm` may still be loading: the session is requested meanwhile, so both waits overlap. */
   constructor(host: TerminalHost, xterm: Promise<XtermModules>) {
@@ -105,36 +123,103 @@ export class TerminalController {
     return [...this.#tabs.keys()].map((id) => ({ id, name: this.#session?.terminals.get(id)?.name ?? `shell ${id + 1}`, active: id === this.#active }));
   }
 
+  /** The bar above the terminal (tabs, new tab, screen-reader toggle), or nothing before the first terminal. */
+  toolbar() {
+    return toolbar(this, this.#host.element as LitElement);
+  }
+
+  /** The overlay's title and button for an error code. */
+  problem(code: string): [string, ('retry' | 'new')?] {
+    return problem(code);
+  }
+
+  /** Whether this element shows terminal `id` (a shared session's other terminals are other elements'). */
+  #owns(id: number): boolean {
+    return !this.#own || this.#own.has(id);
+  }
+
   /**
    * Starts a session of `playground` on `server` (or resumes the one remembered under `storeKey`
-   * after a page reload) and shows its terminals. Resolves once the session is ready. `options`
-   * carry the signed session token, for servers that require one.
+   * after a page reload) and shows its terminals. Resolves true once the session is ready, false if
+   * the remembered session has ended meanwhile (the element shows why and offers a new one).
+   * `options` carry the signed session token, for servers that require one. Elements passing the
+   * same `shared` key share one session, each with a terminal of its own.
    */
-  async start(server: string, playground: string, storeKey: string, options: CreateSessionOptions = {}): Promise<void> {
+  async start(server: string, playground: string, storeKey: string, options: CreateSessionOptions = {}, shared?: string): Promise<boolean> {
     const url = gatewayUrl(server);
+    const create = () => createSession(server, playground, options);
     this.#store = new TicketStore(storeKey);
     const stored = this.#store.load();
-    const [xterm, ticket] = await Promise.all([this.#loadingXterm, stored ?? createSession(server, playground, options)]);
-    if (!this.#host.element.isConnected) return;
-    if (!this.#xterm) {
-      this.#xterm = xterm;
-      adoptStylesheet(this.#host.root, xterm.css);
-    }
-    this.#tab(0);
+    this.#groupKey = shared ?? '';
+    this.#group = shared ? sharedSession(shared, create) : undefined;
+    const [xterm, ticket] = await Promise.all([this.#loadingXterm, this.#group?.ticket ?? stored ?? create()]);
+    if (!this.#host.element.isConnected) return false;
+    this.#useXterm(xterm);
+    this.#own = undefined;
+    if (this.#group) this.#share(stored?.id === ticket.id ? stored.terminals : undefined);
+    else this.#tab(0);
     try {
       await this.#attach(url, ticket);
     } catch (error) {
-      const stale =
-        error instanceof PlaygroundError &&
-        (error.code === ErrorCode.SessionNotFound || error.code === ErrorCode.Unauthorized || error.code === ErrorCode.Ended);
-      if (!stored || !stale) throw error;
-      // The remembered session is gone (expired or server restarted): start a new one.
+      const stale = error instanceof PlaygroundError && (error.code === ErrorCode.SessionNotFound || error.code === ErrorCode.Unauthorized);
+      // Ended while the reader was away (expired, evicted): the element says so and offers a new session.
+      if (this.#session?.status === 'ended') return false;
+      if (!(stale || (error as PlaygroundError).code === ErrorCode.Ended) || !(stored || this.#group)) throw error;
+      // The remembered session is gone (the server restarted, say): start a new one.
       this.#store.clear();
       this.dispose();
-      this.#tab(0);
-      await this.#attach(url, await createSession(server, playground, options));
+      if (this.#group) this.#group = sharedSession(shared!, create, ticket.id);
+      const fresh = await (this.#group?.ticket ?? create());
+      if (this.#group) this.#share();
+      else this.#tab(0);
+      await this.#attach(url, fresh);
     }
-    this.#store.save({ id: this.#session!.id, token: this.#session!.token });
+    const session = this.#session!;
+    if ((this.#own as Set<number> | undefined)?.size === 0) {
+      // Sharing a machine another element started: open a terminal of its own on it.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.#claimed = resolve;
+          this.openTab();
+        }),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(new PlaygroundError(ErrorCode.Limit, `could not open a terminal on the shared machine (at most ${MAX_TERMINALS} terminals per session)`)),
+            OPEN_TIMEOUT_MS,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
+    }
+    this.#remember();
+    return session.status !== 'ended' && session.status !== 'error';
+  }
+
+  /** Starts showing a shared session: the terminals shown before a reload, or the manifest's if this page just created it. */
+  #share(terminals?: number[]): void {
+    const group = this.#group!;
+    this.#own = new Set(terminals);
+    this.#takesManifest = !terminals && group.fresh;
+    if (this.#takesManifest) group.fresh = false;
+    for (const id of this.#own) group.owners.set(id, this);
+    const first = this.#takesManifest ? 0 : terminals?.[0];
+    if (first !== undefined) {
+      this.#active = first;
+      this.#tab(first);
+    }
+  }
+
+  /** Remembers the session (and, when shared, which terminals this element shows) for a reload. */
+  #remember(): void {
+    const session = this.#session;
+    if (session) this.#store?.save({ id: session.id, token: session.token, ...(this.#own ? { terminals: [...this.#own] } : {}) });
+  }
+
+  /** Applies the element's theme and screen-reader mode and the reader's motion preference to every terminal. */
+  configure(): void {
+    for (const { term } of this.#tabs.values()) Object.assign(term.options, terminalOptions(this.#host.element));
+    this.#fit(this.#active);
   }
 
   /** Types text into the active terminal's shell. */
@@ -142,24 +227,27 @@ export class TerminalController {
     this.#session?.write(this.#active, data);
   }
 
-  /** Opens a new tab: another shell on the same machine. */
+  /** Opens a new tab: another shell on the same machine (in a shared session, this element's). */
   openTab(): void {
-    this.#session?.openTerminal();
+    const session = this.#session;
+    const names = [...(session?.terminals.values() ?? [])].map((t) => t.name);
+    session?.openTerminal(this.#group && requestTerminal(this.#group, this, names));
   }
 
-  /** Shows the tab of terminal `id`. */
-  selectTab(id: number): void {
+  /** Shows the tab of terminal `id`, and focuses its terminal unless `focus` is false. */
+  selectTab(id: number, focus = true): void {
     if (!this.#tabs.has(id)) return;
     this.#active = id;
     for (const [tid, tab] of this.#tabs) tab.box.hidden = tid !== id;
     this.#fit(id);
     this.#host.update();
-    this.terminal?.focus();
+    if (focus) this.terminal?.focus();
   }
 
   /** Forgets the remembered session, so the next start is a fresh one. */
   forgetSession(): void {
     this.#store?.clear();
+    dropSharedSession(this.#groupKey, this.#session?.id);
   }
 
   /** Closes the session and removes every terminal; nothing is left running. */
@@ -169,6 +257,9 @@ export class TerminalController {
     this.#session = undefined;
     this.#resize?.disconnect();
     this.#resize = undefined;
+    this.#media.clear();
+    for (const [name, owner] of this.#group?.requests ?? []) if (owner === this) this.#group!.requests.delete(name);
+    this.#claimed = undefined;
     for (const tab of this.#tabs.values()) {
       tab.term.dispose();
       tab.styles.dispose();
@@ -185,18 +276,25 @@ export class TerminalController {
     const area = this.#host.root.querySelector('.terminal') as HTMLElement;
     const box = document.createElement('div');
     box.className = 'screen';
+    box.id = `panel-${id}`;
+    box.role = 'tabpanel';
+    box.setAttribute('aria-labelledby', `tab-${id}`);
     box.hidden = id !== this.#active;
     const xterm = this.#xterm!; // loaded by start() before any tab exists
-    const term = new xterm.Terminal({
-      cursorBlink: true,
-      fontSize: 14,
-      scrollback: 5000,
-      fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace',
-      theme: { background: getComputedStyle(this.#host.element).backgroundColor || '#1e1e1e' },
-    });
+    const term = new xterm.Terminal({ scrollback: 5000, ...terminalOptions(this.#host.element) });
     const fit = new xterm.FitAddon();
     term.loadAddon(fit);
     const styles = openTerminal(term, box, area, this.#host.root);
+    term.textarea?.setAttribute('aria-describedby', 'hint');
+    // Escape then Tab (or Shift+Tab) leaves the terminal: Tab is left to the browser, which moves
+    // the focus. Escape still reaches the shell (vim needs it); Tab alone stays the shell's.
+    let escaped = false;
+    term.attachCustomKeyEventHandler((event) => {
+      if (event.type !== 'keydown' || event.key === 'Shift') return true; // Shift+Tab: Shift comes down first
+      const leave = escaped && event.key === 'Tab';
+      escaped = event.key === 'Escape';
+      return !leave;
+    });
     term.onData((data) => this.#session?.write(id, data));
     term.onBinary((data) =>
       this.#session?.write(
@@ -210,6 +308,7 @@ export class TerminalController {
     if (!this.#resize) {
       this.#resize = new ResizeObserver(() => this.#fit(this.#active));
       this.#resize.observe(area);
+      this.#media.add(onMediaChange(() => this.configure()));
     }
     this.#fit(id);
     this.#host.update();
@@ -226,15 +325,13 @@ export class TerminalController {
 
   /**
    * Shows a terminal of a stock ttyd server (`url`: its WebSocket URL, `token`: its AuthToken, if it
-   * has one). ttyd has no tasks, no tabs and no resume; the page is told so.
+   * has one). ttyd has no tasks, no tabs and no resume; the page is told so. Resolves true once connected.
    */
-  async startTtyd(url: string, token: string): Promise<void> {
+  async startTtyd(url: string, token: string): Promise<boolean> {
     const [xterm, { TtydSession }] = await Promise.all([this.#loadingXterm, import('@ix-playground/sdk/ttyd')]);
-    if (!this.#host.element.isConnected) return;
-    if (!this.#xterm) {
-      this.#xterm = xterm;
-      adoptStylesheet(this.#host.root, xterm.css);
-    }
+    if (!this.#host.element.isConnected) return false;
+    this.#useXterm(xterm);
+    this.#own = undefined;
     const { term } = this.#tab(0);
     const session = new TtydSession({ url, token, cols: term.cols, rows: term.rows, manualAck: true });
     this.#listen(session);
@@ -243,6 +340,14 @@ export class TerminalController {
       level: 'info',
       text: 'This terminal runs on a ttyd server: no task checks, and a lost connection cannot resume (it starts a new shell).',
     });
+    return true;
+  }
+
+  /** Takes xterm.js once loaded, and adopts its stylesheet (and the toolbar's) into the element. */
+  #useXterm(xterm: XtermModules): void {
+    if (this.#xterm) return;
+    this.#xterm = xterm;
+    adoptStylesheet(this.#host.root, xterm.css + toolbarCss);
   }
 
   /** Follows a session: its output into the tabs, its events into the element's status and DOM events. */
@@ -252,9 +357,12 @@ export class TerminalController {
     this.#completed = false;
     this.#held.add(
       session.on('output', ({ terminal, offset, data }) => {
+        // Another element's terminal of a shared session: acknowledged unseen, so it never stalls.
+        if (!this.#owns(terminal)) return session.ack(terminal, offset + data.byteLength);
         this.#tab(terminal).term.write(data, () => session.ack(terminal, offset + data.byteLength));
       }),
       session.on('snapshot', ({ terminal, data }) => {
+        if (!this.#owns(terminal)) return;
         const { term } = this.#tab(terminal);
         const resumed = term.buffer.active.length > term.rows || term.buffer.active.cursorY > 0;
         term.reset();
@@ -266,16 +374,24 @@ export class TerminalController {
           });
       }),
       session.on('notice', (notice) => host.notice({ level: notice.level, text: notice.message })),
-      session.on('terminal', ({ id }) => {
+      session.on('terminal', ({ id, name }) => {
+        if (this.#group && ownerOf(this.#group, id, name) !== this) return;
+        this.#own?.add(id);
         this.#tab(id);
-        this.selectTab(id);
+        this.selectTab(id, !this.#claimed);
+        this.#claimed?.();
+        this.#claimed = undefined;
+        this.#remember();
       }),
       session.on('reconnecting', ({ attempt }) => host.setStatus('reconnecting', `Connection lost. Reconnecting (attempt ${attempt})…`)),
       session.on('status', (status) => {
         if (status === 'ready' && host.status() === 'reconnecting') host.setStatus('ready', '');
         else if (status === 'connecting' || status === 'idle') host.setStatus(status);
       }),
-      session.on('ended', (reason) => host.setStatus('ended', ENDED_TEXT[reason], reason)),
+      session.on('ended', (reason) => {
+        host.setStatus('ended', ENDED_TEXT[reason], reason);
+        if (reason !== 'exited') host.error(new PlaygroundError(ErrorCode.Ended, ENDED_TEXT[reason]), true);
+      }),
       session.on('error', (error) => host.error(error, session.status !== 'error')),
       session.on('task', (task) => {
         host.element.dispatchEvent(new IxTaskEvent({ id: task.id, title: task.title, state: task.state, ...(task.message ? { message: task.message } : {}) }));
@@ -297,11 +413,21 @@ export class TerminalController {
     this.#fitSession(session);
   }
 
-  /** Tells the server the size each terminal has on the page. */
+  /**
+   * Tells the server the size each terminal this element shows has on the page. In a shared
+   * session this page created, the element that started it first takes the manifest's terminals.
+   */
   #fitSession(session: TerminalSession): void {
-    for (const id of session.terminals.keys()) {
+    for (const [id, { name }] of session.terminals) {
+      // The manifest's terminals: every one no other element of this page asked for or shows.
+      if (this.#takesManifest && !this.#group!.owners.has(id) && !this.#group!.requests.has(name)) {
+        this.#own!.add(id);
+        this.#group!.owners.set(id, this);
+      }
+      if (!this.#owns(id)) continue;
       const { term } = this.#tab(id);
       session.resize(id, term.cols, term.rows);
     }
+    this.#takesManifest = false;
   }
 }
