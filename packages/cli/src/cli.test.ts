@@ -129,6 +129,13 @@ describe('ix-playground attach and port-forward', () => {
     t.shell.kill();
   });
 
+  test('a token starting with - is a value, not an option (tokens are base64url)', async () => {
+    const { code, stderr } = await runCli(['attach', server.url, '--session', 'no-such-session', '--token', '-Abc_123']);
+    assert.equal(code, 1, stderr);
+    assert.doesNotMatch(stderr, /ambiguous|usage:/);
+    assert.match(stderr, /session/i);
+  });
+
   test('port-forward fetches a page from a server started inside the playground', { timeout: 60_000 }, async () => {
     const res = await fetch(`${server.url}/api/sessions`, { method: 'POST', body: '{"playground":"hello"}', headers: { 'content-type': 'application/json' } });
     const ticket = (await res.json()) as { id: string; token: string };

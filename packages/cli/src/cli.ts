@@ -51,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const { values, positionals } = parseArgs({
-      args: rest,
+      args: joinDashValues(rest, command.options),
       options: { ...command.options, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
       strict: true,
@@ -69,4 +69,22 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`ix-playground ${name}: ${(error as Error).message}`);
     return ExitCode.Failed;
   }
+}
+
+/**
+ * Joins an option that takes a value with a value starting with `-` (`--token -x1` → `--token=-x1`):
+ * tokens and ids are base64url and may start with one, which `parseArgs` would call ambiguous.
+ */
+function joinDashValues(args: string[], options: Command['options']): string[] {
+  const takesValue = new Set(Object.entries(options).flatMap(([long, o]) => (o.type === 'string' ? [`--${long}`] : [])));
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (takesValue.has(arg) && next?.startsWith('-') && next !== '--') {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
 }
