@@ -6,6 +6,9 @@
 //   terminal.[hash].js  the terminal controller and the SDK session, when a playground boots
 //   xterm.[hash].js     xterm.js, its fit addon and its CSS, at the same moment, in parallel
 //   ttyd.[hash].js      the ttyd transport, only for protocol="ttyd"
+//   preview, offer,     the web preview panels, the offer to resume a saved playground and the
+//   strip               toolbar's strip (a port to preview, save and stop?), when a reader opens a
+//                       preview, comes back to a playground they saved, or opens the strip
 //   tasks, run          <ix-tasks> and <ix-run> (and find-playground, which both use), when the
 //                       page uses them
 //   bridge.js           a second entry: enableParentBridge, for pages shown in an iframe
@@ -21,9 +24,12 @@ rmSync(OUT, { recursive: true, force: true }); // chunks of earlier builds have 
 const CHUNKS = [
   ['xterm', /node_modules\/@xterm\/|widget\/dist\/generated\/xterm-css\.js$/],
   ['ttyd', /sdk\/dist\/ttyd-session\.js$/],
+  ['preview', /widget\/dist\/preview-panel\.js$/],
+  ['strip', /widget\/dist\/toolbar-strip\.js$/],
+  ['offer', /widget\/dist\/resume-offer\.js$/],
   [
     'terminal',
-    /widget\/dist\/(terminal-controller|terminal-options|ticket-store|shared-session|toolbar|xterm-open)\.js$|sdk\/dist\/(?!errors\.js)|node_modules\/(valibot|nanoevents)\//,
+    /widget\/dist\/(terminal-controller|terminal-options|ticket-store|shared-session|local-saves|toolbar|xterm-open)\.js$|sdk\/dist\/(?!errors\.js)|node_modules\/(valibot|nanoevents)\//,
   ],
   ['tasks', /widget\/dist\/(tasks|tasks\.styles|markdown)\.js$|node_modules\/lit-html\/directives?\b/],
   ['run', /widget\/dist\/(run|run\.styles)\.js$/],

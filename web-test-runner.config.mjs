@@ -44,7 +44,9 @@ const playgroundServerPlugin = {
       port: 0,
       staticDir: '',
       origins: [`http://localhost:${port}`, `http://127.0.0.1:${port}`],
-      maxSessionsPerClient: 50,
+      // Every test file's sessions linger detached for graceMs after their page goes.
+      maxSessions: 100,
+      maxSessionsPerClient: 100,
       prebuildImages: false,
       graceMs: 30_000,
     });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
 import { connect } from '../../packages/sdk/dist/index.js';
-import { launchBrowser, startServerProcess } from '../harness.mjs';
+import { freePort, launchBrowser, startPageServer, startServerProcess, waitForScreen } from '../harness.mjs';
 
 const MANIFEST = `name: lab-net
 title: Two hosts and a web server
@@ -36,12 +36,14 @@ let dir;
 let server;
 let session;
 let hostListener;
+let pagePort;
 const out = ['', ''];
 
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'ix-machines-'));
   writeFileSync(path.join(dir, 'lab-net.yaml'), MANIFEST);
-  server = await startServerProcess({ PLAYGROUNDS: dir, IX_WATCH: '0', IX_CHECK_INTERVAL: '0' });
+  pagePort = await freePort(); // a blog's page, on another origin, embeds the lab in the last test
+  server = await startServerProcess({ PLAYGROUNDS: dir, IX_WATCH: '0', IX_CHECK_INTERVAL: '0', IX_ORIGINS: `http://127.0.0.1:${pagePort}` });
   // The first session waits for the image build (about half a minute, once per machine and cache).
   session = await connect({ server: server.url, playground: 'lab-net', WebSocket, reconnect: false });
   session.on('output', ({ terminal, data }) => (out[terminal] += Buffer.from(data).toString()));
@@ -165,4 +167,43 @@ test('asking for a preview of any port answers with its own URL', { timeout: 30_
       .on('error', reject);
   });
   assert.match(body, /Directory listing/);
+});
+
+test("in the widget, each tab names its machine and node-1's server shows in the Site preview tab", { timeout: 90_000 }, async () => {
+  const blog = await startPageServer(
+    {
+      '/': `<!doctype html><title>Lab</title><script type="module" src="${server.url}/widget/ix-playground.js"></script>
+        <ix-playground server="${server.url}" playground="lab-net" connect="eager" style="--ix-playground-height:520px"></ix-playground>`,
+    },
+    pagePort,
+  );
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    await page.goto(blog.url);
+    await page.waitForFunction(() => document.querySelector('ix-playground')?.status === 'ready', { timeout: 30_000 });
+    const tabs = () =>
+      page.evaluate(() =>
+        [...document.querySelector('ix-playground').shadowRoot.querySelectorAll('[role=tab]')].map((t) => t.textContent.replace(/\s+/g, ' ').trim()),
+      );
+    assert.deepEqual(await tabs(), ['one node-1', 'two node-2', 'Site']);
+
+    // In tab one (node-1): serve the home folder, whose listing shows site/.
+    await page.evaluate(() => document.querySelector('ix-playground').run('cd && python3 -m http.server 8080'));
+    await waitForScreen(page, /Serving HTTP on/, { timeout: 20_000 });
+    await page.evaluate(() =>
+      [...document.querySelector('ix-playground').shadowRoot.querySelectorAll('[role=tab]')].find((t) => t.textContent.includes('Site')).click(),
+    );
+    const frame = await page.waitForFrame((f) => /\.localhost:\d+\/$/.test(f.url()), { timeout: 15_000 });
+    await frame.waitForFunction(() => /Directory listing/.test(document.body?.textContent ?? ''), { timeout: 15_000 });
+    assert.match(await frame.evaluate(() => document.body.textContent), /site\//);
+    assert.notEqual(await frame.evaluate(() => location.origin), new URL(server.url).origin);
+    const selected = await page.evaluate(() =>
+      document.querySelector('ix-playground').shadowRoot.querySelector('[role=tab][aria-selected=true]').textContent.trim(),
+    );
+    assert.equal(selected, 'Site');
+  } finally {
+    await browser.close();
+    await blog.close();
+  }
 });

@@ -231,6 +231,10 @@ const serverSchema = v.variant('type', [
     machines: v.optional(v.pipe(v.array(shortText), v.maxLength(64))),
     /** The previews the manifest lists, and any opened since. */
     previews: v.optional(v.pipe(v.array(previewInfo), v.maxLength(64))),
+    /** This client may save the playground (the server keeps saved playgrounds and the session has an owner). */
+    save: v.optional(v.boolean()),
+    /** This client may ask for a preview of any port. */
+    preview: v.optional(v.boolean()),
   }),
   v.object({ type: v.literal('preview'), preview: previewInfo }),
   /** The playground was saved. */

@@ -56,6 +56,16 @@ describe('Session', () => {
     assert.equal(session.terminals.get(0)?.name, 'main');
   });
 
+  test('features say whether this client may save and preview, as the welcome tells', async () => {
+    const { session, fake } = setup();
+    assert.deepEqual(session.features, { tasks: true, resume: true, tabs: true, save: false, preview: false }, 'unknown before attaching');
+    const opened = session.open();
+    fake.last().accept();
+    fake.last().message(welcome('s1', { save: true, preview: true }));
+    await opened;
+    assert.deepEqual(session.features, { tasks: true, resume: true, tabs: true, save: true, preview: true });
+  });
+
   test('close() while connecting rejects open() with "cancelled", leaves the session idle and opens nothing more', async () => {
     const { session, fake, statuses } = setup();
     const opened = session.open();

@@ -110,7 +110,8 @@ const decoder = new TextDecoder();
  */
 export class Session implements TerminalSession {
   /** Everything: tasks, resume, tabs. */
-  readonly features: SessionFeatures = { tasks: true, resume: true, tabs: true, save: true };
+  /** What this server offers; `save` and `preview` are known once attached (the welcome says). */
+  readonly features: SessionFeatures = { tasks: true, resume: true, tabs: true, save: false, preview: false };
   /** Session id (safe to show; useless without a token). */
   readonly id: string;
   /** Token this client attaches with (keep it like a password). */
@@ -408,6 +409,8 @@ export class Session implements TerminalSession {
         this.#tasks = message.tasks;
         this.#machines = message.machines ?? [];
         this.#previews = message.previews ?? [];
+        this.features.save = message.save === true;
+        this.features.preview = message.preview === true;
         this.#wasUp = true;
         this.#policy.reset();
         this.#setStatus('ready');

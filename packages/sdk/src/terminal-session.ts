@@ -12,6 +12,8 @@ export interface SessionFeatures {
   tabs: boolean;
   /** Saving the playground's files, to restore or fork later. */
   save: boolean;
+  /** Previews of web servers in the playground, on any port (see {@link TerminalSession.openPreview}). */
+  preview: boolean;
 }
 
 /**

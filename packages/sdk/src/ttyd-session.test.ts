@@ -107,7 +107,7 @@ describe('TtydSession (the framing of a stock ttyd)', () => {
     const { session } = setup();
     const errors: string[] = [];
     session.on('error', (e) => errors.push(e.code));
-    assert.deepEqual(session.features, { tasks: false, resume: false, tabs: false, save: false });
+    assert.deepEqual(session.features, { tasks: false, resume: false, tabs: false, save: false, preview: false });
     session.openTerminal();
     assert.deepEqual(errors, ['limit']);
     assert.deepEqual(session.tasks, []);

@@ -59,7 +59,7 @@ export class TtydSession implements TerminalSession {
   /** The AuthToken sent in the hello. */
   readonly token: string;
   /** No tasks, no resume, one terminal. */
-  readonly features: SessionFeatures = { tasks: false, resume: false, tabs: false, save: false };
+  readonly features: SessionFeatures = { tasks: false, resume: false, tabs: false, save: false, preview: false };
   /** Always empty: ttyd has no tasks. */
   readonly tasks: readonly TaskInfo[] = [];
   readonly #options: TtydSessionOptions;

@@ -264,6 +264,8 @@ export class Gateway {
       ...(this.#previews
         ? { previews: session.manifest.ports.map((p) => this.#previews!.grant(session, p.machine ?? session.machines[0] ?? '', p.port, p.title)) }
         : {}),
+      save: mode === 'rw' && !!this.#snapshots && session.canSave,
+      preview: mode === 'rw' && !!this.#previews,
     });
     const held = new DisposableStore();
     const streams = new Map<number, ClientStream>();

@@ -172,6 +172,11 @@ export class PlaygroundSession {
     return { id: t.id, name: t.name, cols: t.cols, rows: t.rows, ...(this.#sandbox.machines.size > 1 ? { machine: t.machine } : {}) };
   }
 
+  /** Whether {@link save} can work: the session has an owner and every machine's files can be exported. */
+  get canSave(): boolean {
+    return !!this.#owner && [...this.#sandbox.machines.values()].every((m) => !!m.exportFiles);
+  }
+
   /**
    * Saves the files of every machine to `store`, owned by the session's owner; answers the
    * snapshot. Processes are not saved.

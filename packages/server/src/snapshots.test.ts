@@ -62,6 +62,7 @@ describe('saved playgrounds', () => {
 
   test('work saved and stopped comes back in a new session, for its owner only', async () => {
     const ann = await learner({ owner: ANN });
+    assert.equal(ann.session.features.save, true, 'a session with an owner may be saved');
     await ann.run('echo "my notes" > ~/notes-of-ann.txt');
     const ended = new Promise((resolve) => ann.session.on('ended', resolve));
     const snapshot = await ann.session.save({ stop: true });
@@ -94,6 +95,13 @@ describe('saved playgrounds', () => {
     assert.equal(await ann.run('cat ~/shared.txt'), 'original\n', "ann's running playground is untouched");
     const again = await learner({ owner: ANN, restore: snapshot.id });
     assert.equal(await again.run('cat ~/shared.txt'), 'original\n', "and so is ann's saved one");
+  });
+
+  test('a session without an owner is told it cannot be saved, and saving says why', async () => {
+    const session = await connect({ server: server.url, playground: 'hello', WebSocket: WS });
+    open.push(session);
+    assert.equal(session.features.save, false);
+    await assert.rejects(session.save(), (e: unknown) => e instanceof PlaygroundError && /no owner/.test(e.message));
   });
 
   test('a playground over the size limit is not saved, and says why', async () => {

@@ -2,7 +2,7 @@ import { ErrorCode, PlaygroundError } from '@ix-playground/sdk/errors';
 import type { IxPlayground } from './playground.js';
 
 /** The DOM events the bridge forwards to the parent page. */
-export const BRIDGED_EVENTS = ['ix-status', 'ix-task', 'ix-progress', 'ix-complete', 'ix-error'] as const;
+export const BRIDGED_EVENTS = ['ix-status', 'ix-task', 'ix-progress', 'ix-complete', 'ix-error', 'ix-saved'] as const;
 
 /** One of {@link BRIDGED_EVENTS}. */
 export type BridgedEventType = (typeof BRIDGED_EVENTS)[number];

@@ -25,4 +25,4 @@ document.addEventListener('ix-status', (event) => {
 });
 
 export { IxPlayground };
-export { IxStatusEvent, IxTaskEvent, IxProgressEvent, IxCompleteEvent, IxErrorEvent } from './events.js';
+export { IxStatusEvent, IxTaskEvent, IxProgressEvent, IxCompleteEvent, IxErrorEvent, IxSavedEvent } from './events.js';

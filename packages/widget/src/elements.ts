@@ -22,10 +22,12 @@ export {
   IxProgressEvent,
   IxCompleteEvent,
   IxErrorEvent,
+  IxSavedEvent,
   type StatusDetail,
   type TaskDetail,
   type ProgressDetail,
   type CompleteDetail,
   type ErrorDetail,
+  type SavedDetail,
   type IxEventMap,
 } from './events.js';

@@ -1,4 +1,4 @@
-import type { SessionStatus, TaskState } from '@ix-playground/sdk';
+import type { SessionStatus, SnapshotInfo, TaskState } from '@ix-playground/sdk';
 
 const init = { bubbles: true, composed: true } as const;
 
@@ -44,6 +44,9 @@ export interface ErrorDetail {
   message: string;
 }
 
+/** Detail of `ix-saved`: the saved playground (its `id` is what `fork` needs to copy it). */
+export type SavedDetail = SnapshotInfo;
+
 /** `ix-status`: the element's status changed. */
 export class IxStatusEvent extends CustomEvent<StatusDetail> {
   constructor(detail: StatusDetail) {
@@ -86,6 +89,7 @@ export interface IxEventMap {
   'ix-progress': IxProgressEvent;
   'ix-complete': IxCompleteEvent;
   'ix-error': IxErrorEvent;
+  'ix-saved': IxSavedEvent;
 }
 
 // The events bubble and are composed, so listeners on any element, the document or the window
@@ -96,4 +100,11 @@ declare global {
   interface DocumentEventMap extends IxEventMap {}
   interface WindowEventMap extends IxEventMap {}
   /* eslint-enable @typescript-eslint/no-empty-object-type */
+}
+
+/** `ix-saved`: the reader saved the playground (and it stopped); the reader is offered it on return. */
+export class IxSavedEvent extends CustomEvent<SavedDetail> {
+  constructor(detail: SavedDetail) {
+    super('ix-saved', { ...init, detail });
+  }
 }

@@ -37,6 +37,7 @@ const MAX_AUTO_RETRIES = 6;
  * @event ix-progress - Progress over all tasks: `{ done, total }`.
  * @event ix-complete - Every task is done: `{ total }`.
  * @event ix-error - Something went wrong: `{ code, message }`.
+ * @event ix-saved - The reader saved the playground and it stopped: `{ id, playground, createdAt, expiresAt, sizeBytes }`.
  *
  * Keyboard: Tab is the shell's (completion); **Escape then Tab** (or Shift+Tab) moves the focus out
  * of the terminal, as in code editors. A hint says so while the terminal has the focus.
@@ -318,6 +319,8 @@ export class IxPlayground extends LitElement {
       this.#error(error instanceof PlaygroundError ? error : new PlaygroundError(ErrorCode.Internal, String(error)), false);
     } finally {
       this.#booting = false;
+      // Moved in the page while starting (the start was cancelled): start again where it is now.
+      if (this.isConnected && this.#status === 'idle') this.#arm();
     }
   }
 

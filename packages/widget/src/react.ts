@@ -11,7 +11,7 @@
 import * as React from 'react';
 import { createComponent, type EventName } from '@lit/react';
 import './define.js';
-import type { IxCompleteEvent, IxErrorEvent, IxProgressEvent, IxStatusEvent, IxTaskEvent } from './events.js';
+import type { IxCompleteEvent, IxErrorEvent, IxProgressEvent, IxSavedEvent, IxStatusEvent, IxTaskEvent } from './events.js';
 import { IxPlayground as IxPlaygroundElement } from './playground.js';
 import { IxRun as IxRunElement } from './run.js';
 import { IxTasks as IxTasksElement } from './tasks.js';
@@ -29,6 +29,7 @@ export const IxPlayground = createComponent({
     onIxProgress: 'ix-progress' as EventName<IxProgressEvent>,
     onIxComplete: 'ix-complete' as EventName<IxCompleteEvent>,
     onIxError: 'ix-error' as EventName<IxErrorEvent>,
+    onIxSaved: 'ix-saved' as EventName<IxSavedEvent>,
   },
 });
 

@@ -1,5 +1,5 @@
 import type { Terminal } from '@xterm/xterm';
-import type { LitElement } from 'lit';
+import { nothing, type LitElement } from 'lit';
 import type { FitAddon } from '@xterm/addon-fit';
 import {
   ErrorCode,
@@ -8,15 +8,21 @@ import {
   Session,
   createSession,
   gatewayUrl,
+  listSnapshots,
   type CreateSessionOptions,
   type EndReason,
   type NoticeLevel,
+  type PreviewInfo,
   type SessionStatus,
   type SessionTicket,
+  type SnapshotInfo,
   type TerminalSession,
 } from '@ix-playground/sdk';
 import { DisposableStore } from '@ix-playground/sdk/disposable';
-import { IxCompleteEvent, IxProgressEvent, IxTaskEvent } from './events.js';
+import { IxCompleteEvent, IxProgressEvent, IxSavedEvent, IxTaskEvent } from './events.js';
+import { localSaves } from './local-saves.js';
+import type { PreviewPanel } from './preview-panel.js';
+import type { ResumeOffer } from './resume-offer.js';
 import { dropSharedSession, ownerOf, requestTerminal, sharedSession, type SharedSession } from './shared-session.js';
 import { TicketStore } from './ticket-store.js';
 import { onMediaChange, terminalOptions } from './terminal-options.js';
@@ -61,6 +67,12 @@ interface Tab {
 /** How long a shared session's new terminal may take to open. */
 const OPEN_TIMEOUT_MS = 10_000;
 
+/** How long the list of saved playgrounds may take before the element starts without offering one. */
+const LIST_TIMEOUT_MS = 3000;
+
+/** What the toolbar asks in its strip: a port to preview, or whether to save and stop. */
+export type Asking = 'preview' | 'save' | undefined;
+
 const ENDED_TEXT: Record<EndReason, string> = {
   exited: 'The shell exited.',
   expired: 'The session expired.',
@@ -89,6 +101,8 @@ export class TerminalController {
   #held = new DisposableStore();
   #completed = false;
   #store: TicketStore | undefined;
+  /** What this element is remembered under (its session for a reload, its last save for a return). */
+  #storeKey = '';
   /** The shared session (elements with one `session` attribute) and its key, if any. */
   #group: SharedSession | undefined;
   #groupKey = '';
@@ -99,6 +113,22 @@ export class TerminalController {
   /** Resolves start() once a terminal this element asked for is open. */
   #claimed: (() => void) | undefined;
   #media = new DisposableStore();
+  /** The preview shown instead of a terminal (its URL), if any. */
+  #preview: string | undefined;
+  /** The panels of the previews, made when the first one is shown (a chunk of its own). */
+  #panel: Promise<PreviewPanel> | undefined;
+  /** A preview was asked for: show it when it arrives. */
+  #previewWanted = false;
+  /** The offer to resume a saved playground, while shown. */
+  #offer: ResumeOffer | undefined;
+  /** The last save of this session. */
+  #saved: SnapshotInfo | undefined;
+  /** Stylesheets of lazily loaded parts, adopted once. */
+  #adopted = new Set<string>();
+  /** What the toolbar's strip asks, if anything. */
+  asking: Asking;
+  /** The strip's code, loaded when it first opens. */
+  #strip: typeof import('./toolbar-strip.js') | undefined;
 
   /** `xterm` may still be loading: the session is requested meanwhile, so both waits overlap. */
   constructor(host: TerminalHost, xterm: Promise<XtermModules>) {
@@ -117,10 +147,20 @@ export class TerminalController {
   }
 
   /** The tabs to show, in order, and which one is active; none for read-only spectators. */
-  get tabs(): { id: number; name: string; active: boolean }[] {
+  get tabs(): { id: number; name: string; machine?: string; active: boolean }[] {
     // Spectators and one-terminal servers (ttyd) get no tab bar.
     if (this.#session?.grantedMode === 'ro' || this.#session?.features.tabs === false) return [];
-    return [...this.#tabs.keys()].map((id) => ({ id, name: this.#session?.terminals.get(id)?.name ?? `shell ${id + 1}`, active: id === this.#active }));
+    return [...this.#tabs.keys()].map((id) => {
+      const info = this.#session?.terminals.get(id);
+      const machine = info?.machine && info.machine !== info.name ? info.machine : undefined;
+      return { id, name: info?.name ?? `shell ${id + 1}`, ...(machine ? { machine } : {}), active: id === this.#active && !this.#preview };
+    });
+  }
+
+  /** The session's web previews, as tabs after the terminals' (none for spectators). */
+  get previews(): (PreviewInfo & { active: boolean })[] {
+    if (this.#session?.grantedMode === 'ro') return [];
+    return (this.#session?.previews ?? []).map((p) => ({ ...p, active: p.url === this.#preview }));
   }
 
   /** The bar above the terminal (tabs, new tab, screen-reader toggle), or nothing before the first terminal. */
@@ -143,16 +183,23 @@ export class TerminalController {
    * after a page reload) and shows its terminals. Resolves true once the session is ready, false if
    * the remembered session has ended meanwhile (the element shows why and offers a new one).
    * `options` carry the signed session token, for servers that require one. Elements passing the
-   * same `shared` key share one session, each with a terminal of its own.
+   * same `shared` key share one session, each with a terminal of its own. Sessions carry the
+   * reader's anonymous owner key, so they can be saved; a reader who saved this playground before is
+   * offered to resume it.
    */
   async start(server: string, playground: string, storeKey: string, options: CreateSessionOptions = {}, shared?: string): Promise<boolean> {
     const url = gatewayUrl(server);
-    const create = () => createSession(server, playground, options);
+    const owner = localSaves.owner();
+    const create = (restore?: string) => createSession(server, playground, { ...options, ...(owner ? { owner } : {}), ...(restore ? { restore } : {}) });
     this.#store = new TicketStore(storeKey);
+    this.#storeKey = storeKey;
     const stored = this.#store.load();
     this.#groupKey = shared ?? '';
     this.#group = shared ? sharedSession(shared, create) : undefined;
-    const [xterm, ticket] = await Promise.all([this.#loadingXterm, this.#group?.ticket ?? stored ?? create()]);
+    // The reader saved in this element before (and no signed token names another owner): offer to resume.
+    const last = localSaves.last(storeKey);
+    const offer = () => (owner && last && options.token === undefined ? this.#offerSaved(server, playground, owner, last, create) : create());
+    const [xterm, ticket] = await Promise.all([this.#loadingXterm, this.#group?.ticket ?? stored ?? offer()]);
     if (!this.#host.element.isConnected) return false;
     this.#useXterm(xterm);
     this.#own = undefined;
@@ -194,6 +241,47 @@ export class TerminalController {
     }
     this.#remember();
     return session.status !== 'ended' && session.status !== 'error';
+  }
+
+  /**
+   * Creates the session, restoring save `id` (the last one made in this element) if the reader
+   * chooses so and it is still kept. The list is asked for briefly: unreachable or slow, the
+   * element starts fresh rather than wait.
+   */
+  async #offerSaved(
+    server: string,
+    playground: string,
+    owner: string,
+    id: string,
+    create: (restore?: string) => Promise<SessionTicket>,
+  ): Promise<SessionTicket> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), LIST_TIMEOUT_MS);
+    const saved = await listSnapshots(server, owner, playground, (input, init) => fetch(input, { ...init, signal: abort.signal }))
+      .catch(() => undefined)
+      .finally(() => clearTimeout(timer));
+    const newest = saved?.find((s) => s.id === id);
+    if (saved && !newest) localSaves.remember(this.#storeKey, undefined); // expired, or the server forgot it
+    if (!newest || !this.#host.element.isConnected) return create();
+    const { ResumeOffer, resumeOfferCss, savedDate } = await import('./resume-offer.js');
+    this.#adopt('offer', resumeOfferCss);
+    this.#offer = new ResumeOffer(this.#host.root);
+    this.#host.setStatus('connecting', `You saved this playground on ${savedDate(newest.createdAt)}: resume it, or start fresh.`);
+    try {
+      const resume = await this.#offer.ask(newest);
+      if (!resume) localSaves.remember(this.#storeKey, undefined); // asked once: fresh it is, from now on
+      this.#host.setStatus('connecting', 'Starting your machine…');
+      return await create(resume ? newest.id : undefined);
+    } finally {
+      this.#offer = undefined;
+    }
+  }
+
+  /** Adopts the stylesheet of a lazily loaded part into the element, once. */
+  #adopt(name: string, css: string): void {
+    if (this.#adopted.has(name)) return;
+    this.#adopted.add(name);
+    adoptStylesheet(this.#host.root, css);
   }
 
   /** Starts showing a shared session: the terminals shown before a reload, or the manifest's if this page just created it. */
@@ -238,10 +326,95 @@ export class TerminalController {
   selectTab(id: number, focus = true): void {
     if (!this.#tabs.has(id)) return;
     this.#active = id;
+    this.#showPreview(undefined);
     for (const [tid, tab] of this.#tabs) tab.box.hidden = tid !== id;
     this.#fit(id);
     this.#host.update();
     if (focus) this.terminal?.focus();
+  }
+
+  /** Shows the preview at `url` (one of {@link previews}) instead of a terminal. */
+  selectPreview(url: string): void {
+    if (!this.#session?.previews.some((p) => p.url === url)) return;
+    for (const tab of this.#tabs.values()) tab.box.hidden = true;
+    this.#showPreview(url);
+    this.#host.update();
+  }
+
+  /** Shows a preview's panel, or (`undefined`) hides the panels; loads their code on first use. */
+  #showPreview(url: string | undefined): void {
+    this.#preview = url;
+    if (!url && !this.#panel) return;
+    const area = this.#host.root.querySelector('.terminal') as HTMLElement;
+    this.#panel ??= import('./preview-panel.js').then(({ PreviewPanel, previewCss }) => {
+      this.#adopt('preview', previewCss);
+      return new PreviewPanel(area);
+    });
+    void this.#panel.then(
+      (panel) => panel.show(this.#session?.previews ?? [], this.#preview),
+      (cause: unknown) => {
+        this.#panel = undefined;
+        this.#host.notice({ level: 'error', text: `Could not load the preview: ${(cause as Error)?.message ?? String(cause)}` });
+      },
+    );
+  }
+
+  /** Asks the server for a preview of `port` (on `machine`, where the session has several) and shows it once granted. */
+  openPreview(port: number, machine?: string): void {
+    const session = this.#session;
+    if (!session) return;
+    const known = session.previews.find((p) => p.port === port && (!machine || p.machine === machine));
+    this.asking = undefined;
+    if (known) this.selectPreview(known.url);
+    else {
+      this.#previewWanted = true;
+      session.openPreview(port, machine);
+    }
+    this.#host.update();
+  }
+
+  /** Opens or closes the toolbar's strip (a port to preview; whether to save and stop). */
+  ask(what: Asking): void {
+    this.asking = what;
+    const focus = () => {
+      this.#host.update();
+      // Into the strip's first control, so a keyboard user answers at once.
+      void (this.#host.element as LitElement).updateComplete.then(() => this.#host.root.querySelector<HTMLElement>('.strip input, .strip button')?.focus());
+    };
+    if (!what || this.#strip) return focus();
+    import('./toolbar-strip.js').then(
+      (code) => {
+        this.#strip = code;
+        focus();
+      },
+      () => this.#host.notice({ level: 'error', text: 'Could not load this part of the playground; check the connection and try again.' }),
+    );
+  }
+
+  /** The strip under the toolbar, when open and loaded. */
+  strip() {
+    return (this.asking && this.#strip?.strip(this)) || nothing;
+  }
+
+  /**
+   * Saves the playground's files on the server under the reader's owner key and ends the session
+   * (running programs stop). The element then says until when the files are kept; on the reader's
+   * return it offers to resume them. Announced as `ix-saved`.
+   */
+  async saveAndStop(): Promise<void> {
+    this.ask(undefined);
+    const session = this.#session;
+    if (!session) return;
+    this.#host.notice({ level: 'info', text: 'Saving your files…' });
+    try {
+      const snapshot = await session.save({ stop: true });
+      this.#saved = snapshot;
+      localSaves.remember(this.#storeKey, snapshot.id);
+      this.#host.notice(undefined);
+      this.#host.element.dispatchEvent(new IxSavedEvent(snapshot));
+    } catch (error) {
+      this.#host.notice({ level: 'error', text: `Could not save: ${(error as Error).message}` });
+    }
   }
 
   /** Forgets the remembered session, so the next start is a fresh one. */
@@ -252,6 +425,13 @@ export class TerminalController {
 
   /** Closes the session and removes every terminal; nothing is left running. */
   dispose(): void {
+    this.#offer?.cancel();
+    this.#offer = undefined;
+    this.asking = undefined;
+    this.#previewWanted = false;
+    this.#preview = undefined;
+    void this.#panel?.then((panel) => panel.dispose());
+    this.#panel = undefined;
     this.#held.clear();
     this.#session?.close();
     this.#session = undefined;
@@ -388,11 +568,30 @@ export class TerminalController {
         if (status === 'ready' && host.status() === 'reconnecting') host.setStatus('ready', '');
         else if (status === 'connecting' || status === 'idle') host.setStatus(status);
       }),
+      session.on('preview', (preview) => {
+        if (this.#previewWanted) {
+          this.#previewWanted = false;
+          this.selectPreview(preview.url);
+        } else if (this.#preview) this.#showPreview(this.#preview);
+        host.update();
+      }),
       session.on('ended', (reason) => {
-        host.setStatus('ended', ENDED_TEXT[reason], reason);
+        const saved = this.#saved;
+        const text =
+          reason === 'stopped' && saved
+            ? `Your files are saved (kept until ${new Date(saved.expiresAt).toLocaleDateString()}); programs that were running have stopped. Start again to resume.`
+            : ENDED_TEXT[reason];
+        host.setStatus('ended', text, reason);
         if (reason !== 'exited') host.error(new PlaygroundError(ErrorCode.Ended, ENDED_TEXT[reason]), true);
       }),
-      session.on('error', (error) => host.error(error, session.status !== 'error')),
+      session.on('error', (error) => {
+        // A preview the server refused (a machine that does not exist, previews off): say so.
+        if (this.#previewWanted && session.status !== 'error') {
+          this.#previewWanted = false;
+          host.notice({ level: 'error', text: `No preview: ${error.message}` });
+        }
+        host.error(error, session.status !== 'error');
+      }),
       session.on('task', (task) => {
         host.element.dispatchEvent(new IxTaskEvent({ id: task.id, title: task.title, state: task.state, ...(task.message ? { message: task.message } : {}) }));
       }),

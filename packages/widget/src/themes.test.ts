@@ -25,7 +25,9 @@ const LIGHT_BG = 'rgb(255, 255, 255)';
 
 async function booted(attrs: Record<string, string> = {}): Promise<IxPlayground> {
   const el = mount('ix-playground', { server: serverUrl, playground: 'hello', connect: 'eager', ...attrs });
-  await until(() => el.status === 'ready', 'ready');
+  await until(() => el.status === 'ready', 'ready').catch((e) => {
+    throw new Error(`${e.message}: ${el.status} ${el.shadowRoot?.textContent}`);
+  });
   return el;
 }
 
@@ -86,7 +88,9 @@ describe('themes', () => {
     el.style.cssText =
       '--ix-playground-bg: #fdf6e3; --ix-playground-fg: #586e75; --ix-playground-cursor: #d33682; --ix-playground-selection: #eee8d5;' +
       '--ix-playground-font-family: monospace; --ix-playground-font-size: 16px; --ix-playground-ansi-red: #dc322f; --ix-playground-ansi-bright-blue: #268bd2';
-    await until(() => el.status === 'ready', 'ready');
+    await until(() => el.status === 'ready', 'ready').catch((e) => {
+      throw new Error(`${e.message}: ${el.status} ${el.shadowRoot?.textContent}`);
+    });
     const options = el.terminal!.options;
     expect(options.theme).to.include({
       background: 'rgb(253, 246, 227)',
