@@ -64,7 +64,10 @@ describe('sessions on a driver registered by name (the fake driver)', () => {
   test('IX_SANDBOX picks the driver by name; an unknown name lists the registered ones', async () => {
     assert.equal((await request(server.url, 'GET', '/healthz')).body.sandbox, 'fake');
     assert.ok(driverNames().includes('bwrap') && driverNames().includes('host') && driverNames().includes('fake'));
-    assert.throws(() => createDriver({ ...configFromEnv({}), sandbox: 'nope' }), /IX_SANDBOX="nope" is not a sandbox driver; use one of: bwrap, host, fake/);
+    assert.throws(
+      () => createDriver({ ...configFromEnv({}), sandbox: 'nope' }),
+      /IX_SANDBOX="nope" is not a sandbox driver; use one of: bwrap, (machines, )?host, fake/,
+    );
   });
 
   test('the session seeds the files and runs the init script once, before the first shell', async () => {

@@ -76,6 +76,8 @@ export class PlaygroundSession {
   #oomKills = new Map<string, number>();
   #oomCheckedAt = 0;
   #oomTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Stops watching the machines' files. */
+  #unwatch: (() => void)[] = [];
 
   private constructor(manifest: Manifest, sandbox: Sandbox, options: PlaygroundSessionOptions) {
     this.#manifest = manifest;
@@ -103,6 +105,11 @@ export class PlaygroundSession {
     } catch (error) {
       await session.end('error');
       throw error;
+    }
+    // Checks follow what the learner does: Enter, file changes (from now on: init's are not theirs), exits.
+    for (const machine of sandbox.machines.values()) {
+      const unwatch = machine.watchFiles?.(() => session.#runner.trigger());
+      if (unwatch) session.#unwatch.push(unwatch);
     }
     void session.#runner.run();
     return session;
@@ -199,17 +206,19 @@ export class PlaygroundSession {
       this.#events.emit('exit', id, code);
       // The first terminal is the session's shell: when it exits, the session is over.
       if (id === 0) void this.end('exited');
+      else this.#runner.trigger();
     });
     this.#events.emit('terminal', terminal);
     return terminal;
   }
 
-  /** Keyboard input for a terminal; Enter triggers the task checks. */
+  /** Keyboard input for a terminal; Enter triggers the task checks, other keys wake their slow timer. */
   input(terminal: number, data: Uint8Array): void {
     const t = this.#terminals.get(terminal);
     if (!t || this.#endReason) return;
     t.write(data);
     if (data.includes(13)) this.#runner.trigger();
+    else this.#runner.activity();
   }
 
   /** Resizes a terminal (unknown and exited terminals are ignored). */
@@ -274,6 +283,7 @@ export class PlaygroundSession {
     clearTimeout(this.#graceTimer);
     clearTimeout(this.#lifeTimer);
     clearTimeout(this.#oomTimer);
+    for (const unwatch of this.#unwatch.splice(0)) unwatch();
     this.#runner.dispose();
     this.#events.emit('ended', reason);
     // The sandbox first: it kills its shells from the inside, so none is orphaned (see BwrapMachine.dispose).

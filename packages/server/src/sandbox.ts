@@ -59,6 +59,11 @@ export interface Machine {
   exec(script: string, timeoutMs: number): Promise<ExecResult>;
   /** What the machine uses now, where the driver can tell (kernel-enforced limits). */
   usage?(): Promise<SandboxUsage>;
+  /**
+   * Calls `onChange` when files in the learner's home change (best effort: the drivers that can
+   * watch do, so checks follow file changes without a timer); returns a function that stops watching.
+   */
+  watchFiles?(onChange: () => void): () => void;
 }
 
 /** A session's machines, made and torn down together. */
