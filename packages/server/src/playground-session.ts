@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createNanoEvents } from 'nanoevents';
 import type { AttachMode, EndReason, NoticeLevel, TaskInfo, TerminalInfo } from '@ix-playground/sdk/protocol';
-import { SandboxError } from './errors.js';
+import { ErrorCode, PlaygroundError, SandboxError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
 import { machinesOf } from './playground-machines.js';
 import type { Machine, Sandbox, SandboxDriver } from './sandbox.js';
@@ -38,6 +38,11 @@ export interface PlaygroundSessionOptions {
   replayBytes: number;
   /** Task check timer period (ms); 0 turns it off. */
   checkIntervalMs: number;
+  /**
+   * Made ahead for a warm pool: the session's time limit and grace period start only when it is
+   * {@link PlaygroundSession.claim | claimed}.
+   */
+  pooled?: boolean;
 }
 
 const DEFAULT_SIZE = { cols: 80, rows: 24 };
@@ -68,7 +73,7 @@ export class PlaygroundSession {
   #events = createNanoEvents<PlaygroundSessionEvents>();
   #clients = 0;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
-  #lifeTimer: ReturnType<typeof setTimeout>;
+  #lifeTimer: ReturnType<typeof setTimeout> | undefined;
   #tokenDigest: Buffer;
   #spectatorDigest: Buffer;
   #nextTerminal = 0;
@@ -76,6 +81,7 @@ export class PlaygroundSession {
   #oomKills = new Map<string, number>();
   #oomCheckedAt = 0;
   #oomTimer: ReturnType<typeof setTimeout> | undefined;
+  #ending: Promise<void> | undefined;
   /** Stops watching the machines' files. */
   #unwatch: (() => void)[] = [];
 
@@ -89,22 +95,38 @@ export class PlaygroundSession {
     this.#runner.on('task', (task) => this.#events.emit('task', task));
     this.#runner.on('tasks', (tasks) => this.#events.emit('tasks', tasks));
     this.#runner.on('complete', (progress) => this.#events.emit('complete', progress));
-    this.#lifeTimer = setTimeout(() => void this.end('expired'), manifest.limits.time);
-    this.#lifeTimer.unref?.();
-    this.#startGrace();
+    if (!options.pooled) this.claim();
   }
 
-  /** Creates the machines, runs their init scripts, opens the manifest's terminals and starts the checks. */
-  static async create(manifest: Manifest, driver: SandboxDriver, options: PlaygroundSessionOptions): Promise<PlaygroundSession> {
+  /** Starts the session's clock: its time limit, and the grace period while no client is attached. */
+  claim(): void {
+    if (this.#lifeTimer || this.#endReason) return;
+    this.#lifeTimer = setTimeout(() => void this.end('expired'), this.#manifest.limits.time);
+    this.#lifeTimer.unref?.();
+    if (this.#clients === 0) this.#startGrace();
+  }
+
+  /**
+   * Creates the machines, runs their init scripts, opens the manifest's terminals and starts the
+   * checks. When `signal` aborts (server shutdown), a session still being made is torn down and
+   * this rejects: no sandbox outlives it.
+   */
+  static async create(manifest: Manifest, driver: SandboxDriver, options: PlaygroundSessionOptions, signal?: AbortSignal): Promise<PlaygroundSession> {
     const machines = machinesOf(manifest);
     const sandbox = await driver.create({ sessionId: randomBytes(4).toString('hex'), machines: machines.map(({ init: _init, ...spec }) => spec) });
     const session = new PlaygroundSession(manifest, sandbox, options);
+    const abort = () => void session.end('shutdown');
+    if (signal?.aborted) abort();
+    signal?.addEventListener('abort', abort);
     try {
       for (const machine of machines) for (const script of machine.init) await session.#runInit(machine.name, script);
+      if (session.#endReason) throw new PlaygroundError(ErrorCode.Unavailable, 'the server is shutting down');
       for (const t of manifest.terminals) session.openTerminal(t.name, t.machine);
     } catch (error) {
       await session.end('error');
-      throw error;
+      throw session.#endReason === 'shutdown' ? new PlaygroundError(ErrorCode.Unavailable, 'the server is shutting down', { cause: error }) : error;
+    } finally {
+      signal?.removeEventListener('abort', abort);
     }
     // Checks follow what the learner does: Enter, file changes (from now on: init's are not theirs), exits.
     for (const machine of sandbox.machines.values()) {
@@ -276,9 +298,13 @@ export class PlaygroundSession {
     this.#graceTimer.unref?.();
   }
 
-  /** Ends the session: tells clients why, stops checks, kills the sandbox. Idempotent. */
-  async end(reason: EndReason): Promise<void> {
-    if (this.#endReason) return;
+  /** Ends the session: tells clients why, stops checks, kills the sandbox. Idempotent: every call resolves once it is torn down. */
+  end(reason: EndReason): Promise<void> {
+    this.#ending ??= this.#end(reason);
+    return this.#ending; // a second caller waits for the same teardown
+  }
+
+  async #end(reason: EndReason): Promise<void> {
     this.#endReason = reason;
     clearTimeout(this.#graceTimer);
     clearTimeout(this.#lifeTimer);
