@@ -34,6 +34,18 @@ export class RingBuffer {
     this.#end += data.byteLength;
   }
 
+  /** A copy of the bytes from `from` up to `to`, which must be held (start ≤ from ≤ to ≤ end). */
+  slice(from: number, to: number): Uint8Array {
+    if (from < this.start || to > this.#end || from > to) throw new RangeError(`bytes ${from}..${to} are not held (${this.start}..${this.#end})`);
+    const length = to - from;
+    const out = new Uint8Array(length);
+    const at = from % this.capacity;
+    const first = Math.min(length, this.capacity - at);
+    out.set(this.#buffer.subarray(at, at + first), 0);
+    out.set(this.#buffer.subarray(0, length - first), first);
+    return out;
+  }
+
   /** A copy of the bytes from `offset` to the end, or undefined if `offset` is no longer held. */
   since(offset: number): Uint8Array | undefined {
     if (offset < this.start || offset > this.#end) return undefined;
