@@ -1,9 +1,11 @@
-/** Where the screen mirror may jump ahead in the output stream, without parsing what it skips. */
-export interface SkipPoint {
-  /** Offset of the first byte of a run of plain text. */
+import { isAscii } from 'node:buffer';
+
+/** A stretch of the output stream that is plain text in the terminal's ground state. */
+export interface PlainRun {
+  /** Offset of its first byte. */
   start: number;
-  /** Offset of a carriage return in that run: a mirror anywhere in [start, to) may continue here. */
-  to: number;
+  /** Offset one past its last byte (it may still grow while it is the newest run). */
+  end: number;
 }
 
 // Parser states, as far as they matter here (a conservative subset of the DEC/xterm.js parser).
@@ -17,173 +19,151 @@ const STRING = 5;
 /** After bytes whose meaning depends on UTF-8 decoding (C1 controls): certain again at the next ESC. */
 const UNKNOWN = 6;
 
-/** Bytes that only print or move the cursor within the screen: printable ASCII, CR, LF, TAB, BEL. */
-function isPlain(b: number): boolean {
-  return (b >= 0x20 && b <= 0x7e) || b === 0x0d || b === 0x0a || b === 0x09 || b === 0x07;
+/**
+ * Bytes that change the terminal's state beyond the screen's content and cursor, so a run of
+ * output containing one cannot be skipped: ESC, SO and SI (character sets), BS (can move up a
+ * line with reverse wraparound), and anything above 0x7f (UTF-8: wide characters, C1 controls,
+ * sequences split across chunks). Other C0 controls only move the cursor (CR, LF, VT, FF, TAB)
+ * or do nothing to the screen (BEL, NUL…).
+ */
+const NOT_PLAIN = [0x1b, 0x0e, 0x0f, 0x08];
+
+/** Whether `data` holds only plain bytes (see {@link NOT_PLAIN}); native scans, no per-byte JavaScript. */
+function allPlain(data: Uint8Array): boolean {
+  return isAscii(data) && NOT_PLAIN.every((b) => data.indexOf(b) < 0);
 }
 
 /**
- * Finds runs of plain text in a terminal's output that make the text before them invisible: a run
- * of printable ASCII, CR and LF (what `cat`, `yes`, `seq`, `base64` and build logs print) that goes
- * on for `window` more line feeds after one of its carriage returns scrolls every row that existed
- * before that carriage return out of the screen and the scrollback. A screen mirror parsing that
- * output may therefore skip from anywhere in the run to that carriage return and end up with
- * exactly the screen (and scrollback) it would have had, provided it parses the rest and the
- * run's terminal state allows it (no scroll region; the mirror checks that).
+ * Finds the stretches of a terminal's output that are plain text (what `cat`, `yes`, `seq`,
+ * `base64` and build logs print) starting in the terminal's ground state: the screen mirror may
+ * skip most of such a run, since its last lines scroll everything before them out of sight.
  *
- * It tracks the escape-sequence parser's state conservatively: a run only starts where the
- * terminal is certainly in its ground state with nothing half-decoded. Cost: one pass over the
- * bytes, a few nanoseconds each; memory: `window` offsets while a run is open, and one small
- * record per skippable run.
+ * It works on whole chunks of output (the server emits floods in chunks of tens of KiB) and with
+ * native scans: a chunk of only plain bytes extends the newest run, any other chunk ends it, and
+ * the parser state at a chunk's end (needed to know whether the next chunk starts in the ground
+ * state) follows from the bytes after its last ESC, which resets every state. The parser state is
+ * tracked conservatively: where UTF-8 decoding could make a C1 control, it counts as unknown until
+ * the next ESC. Cost: well under a millisecond per MB; memory: one small record per run.
  */
 export class PlainRuns {
-  /** Line feeds a skip point needs after it. */
-  #window: number;
   #state = GROUND;
-  /** The previous byte was 0xC2 (a C1 control may follow) or ended an ESC N / ESC O single shift. */
+  /** The last chunk ended in a way that affects how the next byte is read (a UTF-8 lead byte, ESC N / ESC O). */
+  #pending = false;
+  /** The last chunk ended with 0xC2 in the ground state (a C1 control may follow). */
   #c2 = false;
-  #noStart = false;
-  /** The previous byte was 0x80 or above (a UTF-8 sequence may be incomplete). */
-  #high = false;
-  /** The open run: its start (-1: none), the offsets of its CRLF carriage returns (the last `window`), the last printable byte. */
-  #runStart = -1;
-  #crs: number[] = [];
-  #crHead = 0;
-  #lastCr = -2;
-  #lastPrintable = -1;
-  /** Closed runs that have a skip point, oldest first. */
-  #skips: SkipPoint[] = [];
+  /** Runs, oldest first; the last one may be open. */
+  #runs: PlainRun[] = [];
+  #open = false;
+  /** Runs shorter than this many bytes are not worth keeping (none can hold a skip point). */
+  #minBytes: number;
 
-  /** `window`: line feeds after a skip point (at least the mirror's rows × 2 + its scrollback + 1). */
-  constructor(window: number) {
-    this.#window = window;
-  }
-
-  /** Changes the line feeds a skip point needs (a resize); closes the open run first. */
-  setWindow(window: number): void {
-    this.cut();
-    this.#window = window;
+  /** `minBytes`: the shortest run worth remembering. */
+  constructor(minBytes: number) {
+    this.#minBytes = minBytes;
   }
 
   /** Ends the open run here (a resize happens at this point of the stream). */
   cut(): void {
-    const skip = this.#openSkip();
-    if (skip) this.#skips.push(skip);
-    this.#runStart = -1;
-    if (this.#crs.length) this.#crs = [];
-    this.#crHead = 0;
-    this.#lastCr = -2;
+    if (!this.#open) return;
+    this.#open = false;
+    const run = this.#runs.at(-1);
+    if (run && run.end - run.start < this.#minBytes) this.#runs.pop();
   }
 
-  /** Scans the output bytes `data`, whose first byte is at stream offset `offset`. */
+  /** Takes the next chunk of output, whose first byte is at stream offset `offset`. */
   scan(data: Uint8Array, offset: number): void {
-    for (let i = 0; i < data.length; i++) {
-      const b = data[i] as number;
-      if (this.#state === GROUND && isPlain(b)) {
-        const at = offset + i;
-        if (this.#runStart < 0) {
-          if (this.#high || this.#c2 || this.#noStart) {
-            this.#high = this.#c2 = this.#noStart = false;
-            continue; // this byte may still be read as part of what came before
-          }
-          this.#runStart = at;
-        }
-        if (b === 0x0d) this.#lastCr = at;
-        else if (b === 0x0a && this.#lastCr === at - 1) this.#noteCrlf(at - 1);
-        else if (b >= 0x20) this.#lastPrintable = at;
-        continue;
-      }
-      if (this.#runStart >= 0) this.cut();
-      this.#step(b);
+    if (!data.length) return;
+    if (this.#state === GROUND && !this.#pending && allPlain(data)) {
+      const run = this.#runs.at(-1);
+      if (this.#open && run) run.end = offset + data.length;
+      else this.#runs.push({ start: offset, end: offset + data.length });
+      this.#open = true;
+      return;
     }
-  }
-
-  /** The furthest offset a mirror that has parsed everything before `offset` may jump to, or undefined. */
-  skipFrom(offset: number): number | undefined {
-    for (const skip of this.#all()) {
-      if (skip.start <= offset && offset < skip.to) return skip.to;
+    this.cut();
+    const lastEsc = data.lastIndexOf(0x1b);
+    if (lastEsc >= 0) {
+      this.#state = ESCAPE; // ESC starts over from any state: only what follows the last one matters
+      this.#step(data, lastEsc + 1);
+    } else if (this.#state === GROUND) {
+      this.#groundWithoutEsc(data);
+    } else {
+      this.#step(data, 0);
     }
-    return undefined;
+    const last = data[data.length - 1] as number;
+    this.#pending ||= last >= 0x80;
   }
 
-  /** The first run with a skip point that starts after `offset` (where parsing may stop to look again), or undefined. */
-  nextStart(offset: number): number | undefined {
-    for (const skip of this.#all()) if (skip.start > offset) return skip.start;
-    return undefined;
+  /** The run that holds `offset`, or else the first one after it, or undefined. */
+  runAt(offset: number): PlainRun | undefined {
+    return this.#runs.find((run) => run.end > offset);
   }
 
-  #all(): SkipPoint[] {
-    const open = this.#openSkip();
-    return open ? [...this.#skips, open] : this.#skips;
-  }
-
-  /** Forgets skip points the mirror has passed. */
-  forget(before: number): void {
+  /** Forgets the runs that end before `offset` (the mirror has passed them). */
+  forget(offset: number): void {
     let n = 0;
-    while (n < this.#skips.length && (this.#skips[n] as SkipPoint).to <= before) n++;
-    if (n) this.#skips.splice(0, n);
+    while (n < this.#runs.length - 1 && (this.#runs[n] as PlainRun).end <= offset) n++;
+    if (n) this.#runs.splice(0, n);
   }
 
-  /** The open run's skip point, if it has one yet. */
-  #openSkip(): SkipPoint | undefined {
-    if (this.#runStart < 0 || this.#crs.length < this.#window) return undefined;
-    const to = this.#crs[this.#crHead] as number; // the oldest of the last `window` CRLFs
-    // Something printable after the skip point, so that "the previous character" (REP) is the same.
-    return this.#lastPrintable > to ? { start: this.#runStart, to } : undefined;
+  /** A chunk without ESC in the ground state stays in it, unless UTF-8 makes a C1 control (0xC2 0x80–0x9F). */
+  #groundWithoutEsc(data: Uint8Array): void {
+    const first = data[0] as number;
+    const c1 = (this.#c2 && first >= 0x80 && first <= 0x9f) || [...this.#c2At(data)].some((i) => (data[i + 1] ?? 0) >= 0x80 && (data[i + 1] ?? 0) <= 0x9f);
+    this.#state = c1 ? UNKNOWN : GROUND;
+    this.#c2 = !c1 && data[data.length - 1] === 0xc2;
+    this.#pending = false;
   }
 
-  /** Remembers the last `window` CRLFs of the open run; once full, `#crHead` is the oldest. */
-  #noteCrlf(cr: number): void {
-    if (this.#crs.length < this.#window) {
-      this.#crs.push(cr);
-      return;
-    }
-    this.#crs[this.#crHead] = cr;
-    this.#crHead = (this.#crHead + 1) % this.#window;
+  /** Offsets of 0xC2 in `data` (native search). */
+  *#c2At(data: Uint8Array): Generator<number> {
+    for (let i = data.indexOf(0xc2); i >= 0; i = data.indexOf(0xc2, i + 1)) yield i;
   }
 
-  /** One byte that is not plain text in the ground state: the parser's next state. */
-  #step(b: number): void {
-    const c2 = this.#c2;
-    this.#c2 = false;
-    this.#noStart = false;
-    this.#high = b >= 0x80;
-    if (b === 0x1b) {
-      this.#state = ESCAPE;
-      return;
+  /** Runs the parser over `data` from `from` on (the bytes after the last ESC: a few, usually). */
+  #step(data: Uint8Array, from: number): void {
+    let state = this.#state;
+    let pending = false;
+    let c2 = from === 0 && this.#c2;
+    for (let i = from; i < data.length; i++) {
+      const b = data[i] as number;
+      const afterC2 = c2;
+      c2 = pending = false;
+      switch (state) {
+        case GROUND:
+          if (afterC2 && b >= 0x80 && b <= 0x9f)
+            state = UNKNOWN; // a C1 control (CSI, OSC, DCS…) in UTF-8
+          else c2 = b === 0xc2;
+          break;
+        case ESCAPE:
+          if (b >= 0x80) state = UNKNOWN;
+          else if (b === 0x5b) state = CSI;
+          else if (b === 0x5d) state = OSC;
+          else if (b === 0x50 || b === 0x58 || b === 0x5e || b === 0x5f) state = STRING;
+          else if (b >= 0x20 && b <= 0x2f) state = ESCAPE_INTERMEDIATE;
+          else if (b >= 0x30 && b <= 0x7e) {
+            state = GROUND;
+            pending = b === 0x4e || b === 0x4f; // SS2, SS3 change how the next character prints
+          }
+          break;
+        case ESCAPE_INTERMEDIATE:
+          if (b >= 0x80) state = UNKNOWN;
+          else if (b >= 0x30 && b <= 0x7e) state = GROUND;
+          break;
+        case CSI:
+          if (b >= 0x80) state = UNKNOWN;
+          else if (b >= 0x40 && b <= 0x7e) state = GROUND;
+          break;
+        case OSC:
+          if (b >= 0x80) state = UNKNOWN;
+          else if (b === 0x07) state = GROUND;
+          break;
+        default:
+        // STRING and UNKNOWN end only at the next ESC (and there is none after `from`).
+      }
     }
-    switch (this.#state) {
-      case GROUND:
-        if (c2 && b >= 0x80 && b <= 0x9f)
-          this.#state = UNKNOWN; // a C1 control (CSI, OSC, DCS…)
-        else this.#c2 = b === 0xc2;
-        return;
-      case ESCAPE:
-        if (b >= 0x80) this.#state = UNKNOWN;
-        else if (b === 0x5b) this.#state = CSI;
-        else if (b === 0x5d) this.#state = OSC;
-        else if (b === 0x50 || b === 0x58 || b === 0x5e || b === 0x5f) this.#state = STRING;
-        else if (b >= 0x20 && b <= 0x2f) this.#state = ESCAPE_INTERMEDIATE;
-        else if (b >= 0x30 && b <= 0x7e) {
-          this.#state = GROUND;
-          this.#noStart = b === 0x4e || b === 0x4f; // SS2, SS3 shift the next character
-        }
-        return;
-      case ESCAPE_INTERMEDIATE:
-        if (b >= 0x80) this.#state = UNKNOWN;
-        else if (b >= 0x30 && b <= 0x7e) this.#state = GROUND;
-        return;
-      case CSI:
-        if (b >= 0x80) this.#state = UNKNOWN;
-        else if (b >= 0x40 && b <= 0x7e) this.#state = GROUND;
-        return;
-      case OSC:
-        if (b >= 0x80) this.#state = UNKNOWN;
-        else if (b === 0x07) this.#state = GROUND;
-        return;
-      default:
-        // STRING and UNKNOWN end only at the next ESC.
-        return;
-    }
+    this.#state = state;
+    this.#pending = pending;
+    this.#c2 = c2;
   }
 }

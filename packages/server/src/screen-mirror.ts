@@ -27,10 +27,16 @@ const BACKLOG_LOW = 1024 * 1024;
 
 type Headless = InstanceType<typeof headless.Terminal>;
 
-/** Line feeds after which nothing from before is left on a screen of `rows` rows and its scrollback. */
+/**
+ * Line feeds after which nothing from before is left on a screen of `rows` rows and its
+ * scrollback, wherever the cursor was: up to `rows - 1` to reach the bottom, `rows` to scroll the
+ * screen away and as many as the scrollback holds.
+ */
 function windowFor(rows: number): number {
   return 2 * rows + SNAPSHOT_SCROLLBACK + 1;
 }
+/** Runs shorter than this cannot hold that many CRLFs, for any number of rows. */
+const MIN_RUN_BYTES = 2 * windowFor(0);
 
 /**
  * The screen a client would see, for clients that lost more than the replay buffer holds: a
@@ -53,6 +59,8 @@ export class ScreenMirror {
    * 20×2 is not one made at 20×2), so a late one replays it.
    */
   #initial: { cols: number; rows: number };
+  /** Rows at offset {@link #fed}. */
+  #rows: number;
   #history: { cols: number; rows: number }[] = [];
   /** Everything before this offset has been handed to the headless terminal, or skipped. */
   #fed = 0;
@@ -78,9 +86,10 @@ export class ScreenMirror {
    */
   constructor(options: { cols: number; rows: number; buffer: RingBuffer; hold?: (hold: boolean) => void }) {
     this.#initial = { cols: options.cols, rows: options.rows };
+    this.#rows = options.rows;
     this.#buffer = options.buffer;
     this.#hold = options.hold ?? (() => {});
-    this.#runs = new PlainRuns(windowFor(options.rows));
+    this.#runs = new PlainRuns(MIN_RUN_BYTES);
   }
 
   /** Output about to be appended to the replay buffer at `offset`: anything it would push out unparsed is parsed first. */
@@ -100,7 +109,7 @@ export class ScreenMirror {
   resize(cols: number, rows: number): void {
     if (this.#disposed) return;
     this.#resizes.push({ at: this.#buffer.end, cols, rows });
-    this.#runs.setWindow(windowFor(rows)); // no run spans a resize
+    this.#runs.cut(); // no run spans a resize
     if (this.#resizes.length > MAX_PENDING_RESIZES) this.#advance(this.#resizes[MAX_PENDING_RESIZES / 2]!.at);
     else this.#applyResizes();
   }
@@ -171,8 +180,8 @@ export class ScreenMirror {
   /** Feeds what lies between here and the next place to look again: a skippable run, a resize, or `goal`. */
   #step(goal: number): void {
     let stop = goal;
-    const run = this.#runs.nextStart(this.#fed);
-    if (run !== undefined) stop = Math.min(stop, run);
+    const run = this.#runs.runAt(this.#fed);
+    if (run && run.start > this.#fed) stop = Math.min(stop, run.start);
     const resize = this.#resizes[0];
     if (resize) stop = Math.min(stop, resize.at);
     if (stop > this.#fed) this.#feed(stop);
@@ -185,12 +194,12 @@ export class ScreenMirror {
    */
   #advance(target: number, data?: Uint8Array, offset = 0): void {
     while (this.#fed < target) {
+      this.#applyResizes();
       if (!this.#writes && this.#skip(target)) continue;
       const resize = this.#resizes[0];
-      const stop = resize && resize.at > this.#fed ? Math.min(target, resize.at) : target;
-      if (stop > this.#fed) this.#feed(stop, data, offset);
-      this.#applyResizes();
+      this.#feed(resize ? Math.min(target, resize.at) : target, data, offset);
     }
+    this.#applyResizes();
   }
 
   /**
@@ -201,13 +210,37 @@ export class ScreenMirror {
     if (this.#fed >= limit || this.#writes) return false;
     const type = this.#term?.buffer.active.type ?? 'normal';
     if (!this.#regionFull[type]) return false;
-    const to = this.#runs.skipFrom(this.#fed);
+    const run = this.#runs.runAt(this.#fed);
+    if (!run || run.start > this.#fed) return false;
+    const end = Math.min(run.end, this.#buffer.end);
+    const to = this.#skipPoint(this.#fed, end);
     if (to === undefined) return false;
     this.#fed = to;
     // The skip is exact once the rest of its run (as far as it went now) is parsed.
-    this.#exactFrom = Math.max(this.#exactFrom, this.#buffer.end);
+    this.#exactFrom = Math.max(this.#exactFrom, end);
     this.#runs.forget(to);
     return true;
+  }
+
+  /**
+   * The carriage return in (from, end) with enough CRLFs from it to `end` to scroll away all that
+   * was on the screen and in the scrollback before it, and something printable after it (so that
+   * "the previous character", which REP repeats, is the same); undefined if there is none.
+   */
+  #skipPoint(from: number, end: number): number | undefined {
+    const buffer = this.#buffer;
+    let lf = end;
+    for (let crlfs = 0; crlfs < windowFor(this.#rows);) {
+      lf = buffer.lastIndexOf(0x0a, from + 2, lf); // the CR before it lies after `from`: the skip moves
+      if (lf < 0) return undefined;
+      if (buffer.at(lf - 1) === 0x0d) crlfs++;
+    }
+    const to = lf - 1;
+    for (let at = end - 1; at > to; at--) {
+      const b = buffer.at(at);
+      if (b >= 0x20 && b <= 0x7e) return to; // found at once, but for runs of empty lines
+    }
+    return undefined;
   }
 
   /** Hands the output from {@link #fed} up to `to` to xterm.js (a copy: the buffer moves on). */
@@ -241,6 +274,7 @@ export class ScreenMirror {
   #applyResizes(): void {
     while (this.#resizes.length && (this.#resizes[0] as { at: number }).at <= this.#fed) {
       const { cols, rows } = this.#resizes.shift()!;
+      this.#rows = rows;
       const term = this.#term;
       if (!term) {
         this.#history.push({ cols, rows });

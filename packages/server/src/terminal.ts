@@ -4,11 +4,18 @@ import { RingBuffer } from './ring-buffer.js';
 import { ScreenMirror } from './screen-mirror.js';
 
 /**
- * Output read from the pty within one turn of the event loop goes out as one chunk (one frame per
- * client, one `xterm.write` in the page) of up to this many bytes: xterm.js parses tens of KiB
- * per call far faster than the same bytes in pty-read-sized (~4 KiB) pieces.
+ * Output goes out in chunks of up to this many bytes (one frame per client, one `xterm.write` in
+ * the page): xterm.js parses tens of KiB per call far faster than the same bytes in the ~4 KiB
+ * pieces a pty read gives.
  */
 const COALESCE_BYTES = 64 * 1024;
+/**
+ * While output streams (the last chunk was at least {@link STREAMING_BYTES}), reads are collected
+ * for this long before they go out; otherwise (a keystroke's echo, a prompt) at the end of the
+ * current turn of the event loop.
+ */
+const COALESCE_MS = 4;
+const STREAMING_BYTES = 2048;
 
 /** Events of a server-side terminal. */
 export interface TerminalEvents {
@@ -39,7 +46,8 @@ export class Terminal {
   /** Output read but not emitted yet (emitted at the end of this turn of the event loop). */
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
-  #flushing: ReturnType<typeof setImmediate> | undefined;
+  #flushing: ReturnType<typeof setImmediate> | ReturnType<typeof setTimeout> | undefined;
+  #streaming = false;
 
   constructor(options: { id: number; name: string; machine: string; pty: Pty; cols: number; rows: number; replayBytes: number }) {
     this.id = options.id;
@@ -60,7 +68,7 @@ export class Terminal {
       this.#pending.push(data);
       this.#pendingBytes += data.byteLength;
       if (this.#pendingBytes >= COALESCE_BYTES) this.#flush();
-      else this.#flushing ??= setImmediate(() => this.#flush());
+      else this.#flushing ??= this.#streaming ? setTimeout(() => this.#flush(), COALESCE_MS) : setImmediate(() => this.#flush());
     });
     // A Pty reports exit after its last byte of output.
     this.#pty.onExit((code) => {
@@ -73,16 +81,22 @@ export class Terminal {
 
   /** Emits the output read so far as one chunk: into the replay buffer (the mirror sees it first), then to listeners. */
   #flush(): void {
-    clearImmediate(this.#flushing);
-    this.#flushing = undefined;
+    this.#cancelFlush();
     if (!this.#pendingBytes) return;
     const data = this.#pending.length === 1 ? (this.#pending[0] as Uint8Array) : Buffer.concat(this.#pending, this.#pendingBytes);
     this.#pending = [];
     this.#pendingBytes = 0;
+    this.#streaming = data.byteLength >= STREAMING_BYTES;
     const offset = this.#buffer.end;
     this.#mirror.output(data, offset);
     this.#buffer.append(data);
     this.#events.emit('output', offset, data);
+  }
+
+  #cancelFlush(): void {
+    clearImmediate(this.#flushing as ReturnType<typeof setImmediate>);
+    clearTimeout(this.#flushing as ReturnType<typeof setTimeout>);
+    this.#flushing = undefined;
   }
 
   /** Columns the process sees. */
@@ -167,7 +181,7 @@ export class Terminal {
   /** Kills the process and frees the screen mirror (the session is over). */
   dispose(): void {
     this.kill();
-    clearImmediate(this.#flushing);
+    this.#cancelFlush();
     this.#mirror.dispose();
   }
 
