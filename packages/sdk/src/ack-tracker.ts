@@ -2,7 +2,7 @@ import { ErrorCode, PlaygroundError } from './errors.js';
 import type { OutputFrame } from './protocol.js';
 
 /** Unacknowledged bytes after which an ack is sent at once rather than on the timer. */
-const ACK_BYTES = 32 * 1024;
+const ACK_BYTES = 64 * 1024;
 /** How long acks for less than that wait, to go out in one batch. */
 const ACK_DELAY_MS = 50;
 

@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, existsSync, lstatSync, openSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,11 +8,12 @@ import { Cgroups, type SandboxCgroup } from './cgroup.js';
 import { PlaygroundError, SandboxError, resourceError } from './errors.js';
 import { execProcess } from './exec-process.js';
 import { HomeDisks, run, type HomeDisk } from './home-disk.js';
-import { spawnLocalPty } from './node-pty-process.js';
+import { spawnLocalPty, type HostPty } from './node-pty-process.js';
 import { PortForwarder } from './port-forwarder.js';
 import type { Pty } from './pty.js';
 import { seedFiles } from './seed-files.js';
 import { tarOf, untar } from './snapshot-store.js';
+import { watchFolder } from './watch-folder.js';
 import {
   learnerEnv,
   singleMachine,
@@ -57,8 +58,11 @@ function which(program: string): string | undefined {
  *
  * Run as root, every session gets its own unprivileged host uid and bwrap is started as that uid
  * (setpriv), so the user namespace is unprivileged and host files are checked against that uid.
- * Every shell and check enters the running sandbox with nsenter, so terminals and checks share
- * one machine: the same files and processes.
+ *
+ * A sandbox is two processes: bwrap, started on the first terminal's pty, and the learner's login
+ * shell as the sandbox's pid 1 (`--as-pid-1`: no reaper, no `sleep`). The shell waits, silent,
+ * until the session has run the init script (which, like every check and every further terminal,
+ * enters the running sandbox with nsenter, so they all share one machine), then becomes `bash -l`.
  */
 export class BwrapDriver implements SandboxDriver {
   readonly name = 'bwrap';
@@ -206,6 +210,17 @@ function tmpfsSize(memory: number, share: number): string {
   return String(Math.max(4 * 1024 * 1024, Math.floor(memory * share)));
 }
 
+/**
+ * The sandbox's pid 1 until the session is ready for the learner: closes what bwrap left open
+ * (it leaks a descriptor with `--as-pid-1`), waits, silent, for a line on the go fifo, then
+ * becomes the login shell on the same pty and pid.
+ */
+const WAIT_FOR_GO = 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && exec {n}>&-; done; read -r _ </run/ix-go && exec /bin/bash -l';
+/** Makes the go fifo (readable by the sandbox's uid, writable by the server) before the rest of the command runs. */
+const MAKE_GO_FIFO = 'mkfifo -m 0604 "$0" || exit 125; exec "$@"';
+/** How long bwrap may take to set the sandbox up, and its pid 1 to take the go line. */
+const START_TIMEOUT_MS = 5000;
+
 /** The one machine of a bwrap session. */
 class BwrapMachine implements Machine {
   readonly home = HOME;
@@ -217,10 +232,15 @@ class BwrapMachine implements Machine {
   #disk: HomeDisk;
   #cgroup: SandboxCgroup | undefined;
   #release: () => void;
-  #bwrap: ChildProcess | undefined;
+  /** bwrap on the first terminal's pty; its child, the sandbox's pid 1, becomes the login shell. */
+  #anchor: HostPty | undefined;
+  #anchorExited = false;
+  /** True once the first terminal has been handed out. */
+  #started = false;
+  /** The fifo whose first line lets pid 1 become the login shell. */
+  #go: string;
+  /** Host pid of the sandbox's pid 1; every sandbox process dies with it. */
   #pid = 0;
-  /** Host pid of the sandbox's pid 1 (bwrap's child); every sandbox process dies with it. */
-  #initPid = 0;
   #ptys = new Set<Pty>();
   #ports: PortForwarder;
   #disposed: Promise<void> | undefined;
@@ -235,16 +255,17 @@ class BwrapMachine implements Machine {
     this.#disk = options.disk;
     this.#cgroup = options.cgroup;
     this.#release = options.release;
+    this.#go = path.join(options.dir, 'go');
   }
 
-  /** Starts the sandbox's long-lived init process and finds the pid to enter. */
+  /** Starts bwrap on a pty and waits until its pid 1 is set up and waiting for the learner. */
   async start(): Promise<void> {
     const { limits, hostname } = this.#spec;
     const args = [
       '--unshare-all',
       ...(limits.network ? ['--share-net'] : []),
+      '--as-pid-1',
       '--die-with-parent',
-      '--new-session',
       '--uid',
       String(UID_INSIDE),
       '--gid',
@@ -278,6 +299,9 @@ class BwrapMachine implements Machine {
       tmpfsSize(limits.memory, 1 / 32),
       '--tmpfs',
       '/run',
+      '--ro-bind',
+      this.#go,
+      '/run/ix-go',
       '--size',
       tmpfsSize(limits.memory, 1 / 8),
       '--tmpfs',
@@ -292,40 +316,40 @@ class BwrapMachine implements Machine {
       '/',
       '--chdir',
       HOME,
+      // No --new-session: the pty is the learner's own terminal, which job control and Ctrl-C need
+      // as the controlling terminal; nothing outside the sandbox reads from it.
       '--',
-      '/bin/sleep',
-      'infinity',
+      '/bin/bash',
+      '-c',
+      WAIT_FOR_GO,
     ];
     const bwrap = this.#root
       ? ['prlimit', `--nproc=${limits.pids}`, '--', 'setpriv', `--reuid=${this.#uid}`, `--regid=${this.#uid}`, '--clear-groups', '--', 'bwrap', ...args]
       : ['bwrap', ...args];
-    const command = [...(this.#cgroup?.enterCommand() ?? []), ...bwrap];
-    let stderr = '';
-    const exited = new Promise<never>((_, reject) => {
-      const child = spawnChild(command, (error) => reject(new SandboxError(`cannot start bubblewrap: ${error.message}`)));
-      this.#bwrap = child;
-      child?.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-      child?.once('exit', (code) => reject(new SandboxError(`bubblewrap exited (${code}): ${stderr.trim()}`)));
-    });
-    exited.catch(() => {});
-    // [cgroup sh ->] bwrap (host pid) -> its child (pid 1 inside) -> sleep: the sleep is in every namespace.
-    for (let attempt = 0; attempt < 200 && !this.#pid; attempt++) {
-      try {
-        await Promise.race([new Promise((r) => setTimeout(r, 10)), exited]);
-      } catch (error) {
-        await this.dispose();
-        throw error;
+    const [file, ...rest] = ['/bin/sh', '-c', MAKE_GO_FIFO, this.#go, ...(this.#cgroup?.enterCommand() ?? []), ...bwrap];
+    let said = '';
+    try {
+      const anchor = spawnLocalPty(file as string, rest, { cols: 80, rows: 24, cwd: this.#dir, env: learnerEnv(HOME, USER) });
+      this.#anchor = anchor;
+      const listening = anchor.onData((d) => (said = (said + Buffer.from(d).toString()).slice(-4000)));
+      anchor.onExit(() => (this.#anchorExited = true));
+      // sh -> [cgroup sh ->] prlimit -> setpriv -> bwrap exec each other: the pty's process ends up
+      // as bwrap, and its child is the sandbox's pid 1: set up once it runs bash.
+      const deadline = Date.now() + START_TIMEOUT_MS;
+      while (!this.#pid && !this.#anchorExited && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 2));
+        const init = await childOf(anchor.pid);
+        if (init && (await commandOf(init)) === 'bash') this.#pid = init;
       }
-      const first = await childOf(this.#bwrap?.pid ?? 0);
-      const init = first ? await childOf(first) : undefined;
-      if (init) {
-        this.#pid = init;
-        this.#initPid = first ?? 0;
-      }
+      listening.dispose();
+    } catch (error) {
+      await this.dispose();
+      throw error instanceof PlaygroundError ? error : new SandboxError(`cannot start bubblewrap: ${(error as Error).message}`);
     }
     if (!this.#pid) {
       await this.dispose();
-      throw new SandboxError(`bubblewrap did not start within 2s: ${stderr.trim()}`);
+      const why = said.trim() || (this.#anchorExited ? 'it exited' : `no sandbox within ${START_TIMEOUT_MS / 1000}s`);
+      throw new SandboxError(`bubblewrap did not start: ${why}`);
     }
   }
 
@@ -355,13 +379,45 @@ class BwrapMachine implements Machine {
     return [...(this.#cgroup?.enterCommand() ?? []), 'prlimit', ...(this.#root ? [`--nproc=${pids}`] : []), ...perProcess, '--', ...enter];
   }
 
+  /**
+   * The first call hands out the sandbox's own pty, whose pid 1 now becomes the login shell; later
+   * calls start another login shell in the sandbox with nsenter.
+   */
   spawnShell(size: { cols: number; rows: number }): Pty {
-    if (this.#disposed) throw new SandboxError('the sandbox is gone');
+    if (this.#disposed || this.#anchorExited) throw new SandboxError('the sandbox is gone');
+    const anchor = this.#anchor;
+    if (!this.#started && anchor) {
+      this.#started = true;
+      anchor.resize(size.cols, size.rows);
+      void this.#letIn(anchor);
+      return anchor;
+    }
     const [file, ...args] = [...this.#enter(), '/bin/bash', '-l'];
     const term = spawnLocalPty(file as string, args, { ...size, cwd: this.#dir, env: learnerEnv(HOME, USER) });
     this.#ptys.add(term);
     term.onExit(() => this.#ptys.delete(term));
     return term;
+  }
+
+  /** Writes the go line once pid 1 reads the fifo (it may still be on its way there); if it never does, the shell is killed. */
+  async #letIn(anchor: HostPty): Promise<void> {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (!this.#disposed && !this.#anchorExited) {
+      try {
+        const fd = openSync(this.#go, constants.O_WRONLY | constants.O_NONBLOCK);
+        try {
+          writeSync(fd, '\n');
+        } finally {
+          closeSync(fd);
+        }
+        return;
+      } catch (error) {
+        // ENXIO: nobody reads the fifo yet.
+        if ((error as NodeJS.ErrnoException).code !== 'ENXIO' || Date.now() > deadline) break;
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    anchor.kill();
   }
 
   exec(script: string, timeoutMs: number): Promise<ExecResult> {
@@ -378,6 +434,10 @@ class BwrapMachine implements Machine {
     return tarOf(this.#disk.path);
   }
 
+  watchFiles(onChange: () => void): () => void {
+    return watchFolder(this.#disk.path, onChange);
+  }
+
   async usage(): Promise<SandboxUsage> {
     return (await this.#cgroup?.usage()) ?? { memoryBytes: 0, memoryPeakBytes: 0, processes: 0, oomKills: 0 };
   }
@@ -387,15 +447,15 @@ class BwrapMachine implements Machine {
       // bwrap first: killing a shell's nsenter first would orphan its shell to the host's pid 1,
       // and pid 1 inside cannot finish dying until that zombie is reaped (slow or never, under
       // some container inits). Killed this way, each nsenter reaps its own shell and exits.
-      const child = this.#bwrap;
-      if (child && child.exitCode === null && child.signalCode === null && child.pid) {
-        const gone = new Promise((r) => child.once('exit', r));
-        child.kill('SIGKILL'); // --die-with-parent takes pid 1 inside, and with it every process
+      const anchor = this.#anchor;
+      if (anchor && !this.#anchorExited) {
+        const gone = new Promise((r) => anchor.onExit(r));
+        anchor.kill(); // SIGKILL; --die-with-parent takes pid 1 inside, and with it every process
         await Promise.race([gone, new Promise((r) => setTimeout(r, 2000).unref())]);
       }
       // Pid 1 inside dies with bwrap and takes every sandbox process with it, but asynchronously:
       // wait for that, so nothing of the sandbox outlives dispose() (nor holds its uid's process quota).
-      await waitForExit(this.#initPid, 2000);
+      await waitForExit(this.#pid, 2000);
       for (const term of this.#ptys) term.kill();
       this.#ports.dispose();
       // The cgroup catches anything that slipped out (a check's process mid-fork, say).
@@ -408,14 +468,11 @@ class BwrapMachine implements Machine {
   }
 }
 
-/** Spawns a child process; a failed spawn (EMFILE, EAGAIN) reports through `onError`, never throws. */
-function spawnChild(command: string[], onError: (error: Error) => void): ChildProcess | undefined {
+/** The command name of process `pid` (its `comm`), or undefined once it is gone. */
+async function commandOf(pid: number): Promise<string | undefined> {
   try {
-    const child = spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: {} });
-    child.on('error', onError);
-    return child;
-  } catch (error) {
-    onError(error as Error);
+    return (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
+  } catch {
     return undefined;
   }
 }

@@ -3,9 +3,9 @@ import { CloseCode, MAX_FRAME_BYTES, OUTPUT_HEADER_BYTES, encodeMessage, encodeO
 import type { Terminal } from './terminal.js';
 
 /** Unacknowledged bytes at which a client pauses the pty. */
-export const HIGH_WATER = 256 * 1024;
+export const HIGH_WATER = 1024 * 1024;
 /** Unacknowledged bytes under which a client lets the pty run again. */
-export const LOW_WATER = 64 * 1024;
+export const LOW_WATER = 512 * 1024;
 /** Unacknowledged (or unsent) bytes past which a client that does not hold the pty is dropped. */
 const LAG_LIMIT = HIGH_WATER * 4;
 /** The largest payload per output frame. */

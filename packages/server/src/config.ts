@@ -62,8 +62,10 @@ export interface ServerConfig {
   graceMs: number;
   /** Replay buffer per terminal in bytes (IX_REPLAY_BUFFER, default 1Mi). */
   replayBytes: number;
-  /** Task check timer in ms (IX_CHECK_INTERVAL, default 5s; 0 off). */
+  /** Task check timer's shortest delay in ms, after learner activity (IX_CHECK_INTERVAL, default 5s; 0 off). */
   checkIntervalMs: number;
+  /** Ready sessions kept per playground, so a new session starts at once (IX_WARM_POOL, default 0: none). */
+  warmPool?: number;
   /** Where task and completion events are POSTed, signed (IX_WEBHOOK_URL + IX_WEBHOOK_SECRET; docs/webhooks.md). */
   webhook?: { url: string; secret: string } | undefined;
   /** Reload manifests when they are saved (IX_WATCH, default 1; 0 turns it off). */
@@ -166,6 +168,13 @@ function trustProxy(env: NodeJS.ProcessEnv): string[] {
     if (a !== 'loopback' && !isIP(a)) throw new ConfigError(`IX_TRUST_PROXY must list proxy IP addresses (or "loopback"), got "${a}"`);
   }
   return list;
+}
+
+/** IX_WARM_POOL: ready sessions per playground, 0 to 16. */
+function warmPool(env: NodeJS.ProcessEnv): number {
+  const n = number(env, 'IX_WARM_POOL', 0);
+  if (n > 16) throw new ConfigError(`IX_WARM_POOL must be at most 16 (ready sessions per playground), got ${n}`);
+  return n;
 }
 
 /** The IX_TOKEN_* variables: none, or a complete, safe set. */
@@ -283,6 +292,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     graceMs: parsed(env, 'IX_GRACE', '5m', (t) => ((parseDuration(t) ?? 0) >= 1000 ? parseDuration(t) : undefined), 'a duration of at least 1s, like 5m'),
     replayBytes: parsed(env, 'IX_REPLAY_BUFFER', '1Mi', parseSize, 'a size like 1Mi'),
     checkIntervalMs: parsed(env, 'IX_CHECK_INTERVAL', '5s', parseDuration, 'a duration like 5s'),
+    warmPool: warmPool(env),
     webhook: webhook(env),
     watch: flag(env, 'IX_WATCH', true),
   };

@@ -19,11 +19,17 @@ export interface LocalPtyOptions {
   env: Record<string, string>;
 }
 
+/** A {@link Pty} on this host, with the host pid of the process started on it. */
+export interface HostPty extends Pty {
+  /** Host pid of the process started on the pty. */
+  readonly pid: number;
+}
+
 /**
  * Starts `file args` on a local pty (node-pty): the {@link Pty} the bwrap and host drivers hand
  * out. A spawn that fails (out of descriptors) throws a `PlaygroundError`.
  */
-export function spawnLocalPty(file: string, args: string[], options: LocalPtyOptions): Pty {
+export function spawnLocalPty(file: string, args: string[], options: LocalPtyOptions): HostPty {
   let term: pty.IPty;
   try {
     term = pty.spawn(file, args, { name: 'xterm-256color', cols: options.cols, rows: options.rows, cwd: options.cwd, env: options.env, encoding: null });
@@ -39,7 +45,7 @@ export function spawnLocalPty(file: string, args: string[], options: LocalPtyOpt
  * then reads to the end, so exit is reported only after the last byte (and the tail is kept when
  * the process exits while the server is behind: pty-drain.ts).
  */
-class LocalPty implements Pty {
+class LocalPty implements HostPty {
   readonly #term: pty.IPty;
   #exited = false;
   #paused = false;
@@ -53,6 +59,10 @@ class LocalPty implements Pty {
       this.#exited = true;
       clearInterval(this.#exitPoll);
     });
+  }
+
+  get pid(): number {
+    return this.#term.pid;
   }
 
   onData(listener: (data: Uint8Array) => void): Disposable {

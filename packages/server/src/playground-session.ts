@@ -40,6 +40,11 @@ export interface PlaygroundSessionOptions {
   replayBytes: number;
   /** Task check timer period (ms); 0 turns it off. */
   checkIntervalMs: number;
+  /**
+   * Made ahead for a warm pool: the session's time limit and grace period start only when it is
+   * {@link PlaygroundSession.claim | claimed}.
+   */
+  pooled?: boolean;
 }
 
 const DEFAULT_SIZE = { cols: 80, rows: 24 };
@@ -74,7 +79,7 @@ export class PlaygroundSession {
   #events = createNanoEvents<PlaygroundSessionEvents>();
   #clients = 0;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
-  #lifeTimer: ReturnType<typeof setTimeout>;
+  #lifeTimer: ReturnType<typeof setTimeout> | undefined;
   #tokenDigest: Buffer;
   #spectatorDigest: Buffer;
   #nextTerminal = 0;
@@ -82,6 +87,9 @@ export class PlaygroundSession {
   #oomKills = new Map<string, number>();
   #oomCheckedAt = 0;
   #oomTimer: ReturnType<typeof setTimeout> | undefined;
+  #ending: Promise<void> | undefined;
+  /** Stops watching the machines' files. */
+  #unwatch: (() => void)[] = [];
 
   private constructor(manifest: Manifest, sandbox: Sandbox, options: PlaygroundSessionOptions) {
     this.#manifest = manifest;
@@ -93,21 +101,33 @@ export class PlaygroundSession {
     this.#runner.on('task', (task) => this.#events.emit('task', task));
     this.#runner.on('tasks', (tasks) => this.#events.emit('tasks', tasks));
     this.#runner.on('complete', (progress) => this.#events.emit('complete', progress));
-    this.#lifeTimer = setTimeout(() => void this.end('expired'), manifest.limits.time);
+    if (!options.pooled) this.claim();
+  }
+
+  /**
+   * Starts the session's clock: its time limit, and the grace period while no client is attached.
+   * `owner` is who may save it (a session taken from the warm pool learns it here).
+   */
+  claim(owner?: string): void {
+    if (owner !== undefined) this.#owner = owner;
+    if (this.#lifeTimer || this.#endReason) return;
+    this.#lifeTimer = setTimeout(() => void this.end('expired'), this.#manifest.limits.time);
     this.#lifeTimer.unref?.();
-    this.#startGrace();
+    if (this.#clients === 0) this.#startGrace();
   }
 
   /**
    * Creates the machines, runs their init scripts, opens the manifest's terminals and starts the
    * checks. With `start.restore` (a tar per machine, from a saved playground), the machines start
-   * from those files instead, and init does not run again. `start.owner` is who may save it.
+   * from those files instead, and init does not run again. `start.owner` is who may save it. When
+   * `start.signal` aborts (server shutdown), a session still being made is torn down and this
+   * rejects: no sandbox outlives it.
    */
   static async create(
     manifest: Manifest,
     driver: SandboxDriver,
     options: PlaygroundSessionOptions,
-    start: { restore?: ReadonlyMap<string, string>; owner?: string | undefined } = {},
+    start: { restore?: ReadonlyMap<string, string>; owner?: string | undefined; signal?: AbortSignal } = {},
   ): Promise<PlaygroundSession> {
     const machines = machinesOf(manifest);
     const sandbox = await driver.create({
@@ -116,12 +136,23 @@ export class PlaygroundSession {
     });
     const session = new PlaygroundSession(manifest, sandbox, options);
     session.#owner = start.owner;
+    const abort = () => void session.end('shutdown');
+    if (start.signal?.aborted) abort();
+    start.signal?.addEventListener('abort', abort);
     try {
       if (!start.restore) for (const machine of machines) for (const script of machine.init) await session.#runInit(machine.name, script);
+      if (session.#endReason) throw new PlaygroundError(ErrorCode.Unavailable, 'the server is shutting down');
       for (const t of manifest.terminals) session.openTerminal(t.name, t.machine);
     } catch (error) {
       await session.end('error');
-      throw error;
+      throw session.#endReason === 'shutdown' ? new PlaygroundError(ErrorCode.Unavailable, 'the server is shutting down', { cause: error }) : error;
+    } finally {
+      start.signal?.removeEventListener('abort', abort);
+    }
+    // Checks follow what the learner does: Enter, file changes (from now on: init's are not theirs), exits.
+    for (const machine of sandbox.machines.values()) {
+      const unwatch = machine.watchFiles?.(() => session.#runner.trigger());
+      if (unwatch) session.#unwatch.push(unwatch);
     }
     void session.#runner.run();
     return session;
@@ -264,17 +295,19 @@ export class PlaygroundSession {
       this.#events.emit('exit', id, code);
       // The first terminal is the session's shell: when it exits, the session is over.
       if (id === 0) void this.end('exited');
+      else this.#runner.trigger();
     });
     this.#events.emit('terminal', terminal);
     return terminal;
   }
 
-  /** Keyboard input for a terminal; Enter triggers the task checks. */
+  /** Keyboard input for a terminal; Enter triggers the task checks, other keys wake their slow timer. */
   input(terminal: number, data: Uint8Array): void {
     const t = this.#terminals.get(terminal);
     if (!t || this.#endReason) return;
     t.write(data);
     if (data.includes(13)) this.#runner.trigger();
+    else this.#runner.activity();
   }
 
   /** Resizes a terminal (unknown and exited terminals are ignored). */
@@ -332,13 +365,18 @@ export class PlaygroundSession {
     this.#graceTimer.unref?.();
   }
 
-  /** Ends the session: tells clients why, stops checks, kills the sandbox. Idempotent. */
-  async end(reason: EndReason): Promise<void> {
-    if (this.#endReason) return;
+  /** Ends the session: tells clients why, stops checks, kills the sandbox. Idempotent: every call resolves once it is torn down. */
+  end(reason: EndReason): Promise<void> {
+    this.#ending ??= this.#end(reason);
+    return this.#ending; // a second caller waits for the same teardown
+  }
+
+  async #end(reason: EndReason): Promise<void> {
     this.#endReason = reason;
     clearTimeout(this.#graceTimer);
     clearTimeout(this.#lifeTimer);
     clearTimeout(this.#oomTimer);
+    for (const unwatch of this.#unwatch.splice(0)) unwatch();
     this.#runner.dispose();
     this.#events.emit('ended', reason);
     // The sandbox first: it kills its shells from the inside, so none is orphaned (see BwrapMachine.dispose).

@@ -34,6 +34,39 @@ export class RingBuffer {
     this.#end += data.byteLength;
   }
 
+  /** The byte at `offset`, which must be held. */
+  at(offset: number): number {
+    if (offset < this.start || offset >= this.#end) throw new RangeError(`byte ${offset} is not held (${this.start}..${this.#end})`);
+    return this.#buffer[offset % this.capacity] as number;
+  }
+
+  /** The offset of the last byte `value` in [from, to) (clamped to what is held), or -1. */
+  lastIndexOf(value: number, from: number, to: number): number {
+    const lo = Math.max(from, this.start);
+    let hi = Math.min(to, this.#end);
+    while (hi > lo) {
+      // The held bytes [lo, hi) lie in at most two stretches of the array; search the later one first.
+      const at = (hi - 1) % this.capacity;
+      const stretch = Math.min(hi - lo, at + 1);
+      const found = this.#buffer.subarray(at + 1 - stretch, at + 1).lastIndexOf(value);
+      if (found >= 0) return hi - stretch + found;
+      hi -= stretch;
+    }
+    return -1;
+  }
+
+  /** A copy of the bytes from `from` up to `to`, which must be held (start ≤ from ≤ to ≤ end). */
+  slice(from: number, to: number): Uint8Array {
+    if (from < this.start || to > this.#end || from > to) throw new RangeError(`bytes ${from}..${to} are not held (${this.start}..${this.#end})`);
+    const length = to - from;
+    const out = new Uint8Array(length);
+    const at = from % this.capacity;
+    const first = Math.min(length, this.capacity - at);
+    out.set(this.#buffer.subarray(at, at + first), 0);
+    out.set(this.#buffer.subarray(0, length - first), first);
+    return out;
+  }
+
   /** A copy of the bytes from `offset` to the end, or undefined if `offset` is no longer held. */
   since(offset: number): Uint8Array | undefined {
     if (offset < this.start || offset > this.#end) return undefined;

@@ -66,6 +66,11 @@ export interface Machine {
   connect?(port: number): Promise<Duplex>;
   /** A tar of the files the learner changed (home, or the machine's writable layer), for saving. */
   exportFiles?(): Promise<Readable>;
+  /**
+   * Calls `onChange` when files in the learner's home change (best effort: the drivers that can
+   * watch do, so checks follow file changes without a timer); returns a function that stops watching.
+   */
+  watchFiles?(onChange: () => void): () => void;
 }
 
 /** A session's machines, made and torn down together. */

@@ -155,6 +155,7 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   });
   const address = server.address() as AddressInfo;
   const watcher = config.watch !== false ? new ManifestWatcher(config.playgrounds, manifests, sessions) : undefined;
+  sessions.warm(manifests.values()); // IX_WARM_POOL: sessions made ahead, in the background
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   // The default allowlist is the server's own origins, known only now (the port may have been 0).
   if (!config.origins) origins.allow(OriginPolicy.ownOrigins(config.host, address.port));

@@ -1,9 +1,10 @@
 import { createNanoEvents } from 'nanoevents';
 import type { EndReason } from '@ix-playground/sdk/protocol';
-import { LimitError } from './errors.js';
+import { ErrorCode, LimitError, PlaygroundError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
 import type { SandboxDriver } from './sandbox.js';
 import { PlaygroundSession, type PlaygroundSessionOptions } from './playground-session.js';
+import { WarmPool } from './warm-pool.js';
 
 /** How many ended sessions' reasons are remembered for pages that come back to them. */
 const REMEMBER_ENDED = 5000;
@@ -14,6 +15,8 @@ export interface SessionLimits {
   maxSessions: number;
   /** Sessions per client address. */
   maxSessionsPerClient: number;
+  /** Ready sessions kept per playground (a warm pool; 0, the default, keeps none). */
+  warmPool?: number;
 }
 
 /** Owns every live session: creates them within limits, finds them by id, ends them all on shutdown. */
@@ -27,11 +30,43 @@ export class SessionManager {
   #events = createNanoEvents<{ created(session: PlaygroundSession): void }>();
   /** Why recently ended sessions ended, oldest first. */
   #ended = new Map<string, EndReason>();
+  /** Aborted on shutdown: sessions still being made are torn down. */
+  #closing = new AbortController();
+  /** Sessions being made (for clients or the pool), so that shutdown can wait for them. */
+  #making = new Set<Promise<unknown>>();
+  #pool: WarmPool;
 
   /** `driver`: one driver for every playground, or a function that picks one per manifest. */
   constructor(driver: SandboxDriver | ((manifest: Manifest) => SandboxDriver), options: PlaygroundSessionOptions & SessionLimits) {
     this.#driverFor = typeof driver === 'function' ? driver : () => driver;
     this.#options = options;
+    this.#pool = new WarmPool({
+      size: options.warmPool ?? 0,
+      make: (manifest) => this.#make(manifest, true),
+      hasRoom: () => this.#count() < this.#options.maxSessions,
+    });
+  }
+
+  /** Sessions running, being made and ready in the pool: what the server's limit counts. */
+  #count(): number {
+    return this.#sessions.size + [...this.#pending.values()].reduce((a, b) => a + b, 0) + this.#pool.size;
+  }
+
+  /** Keeps a few sessions of these playgrounds ready, if the warm pool is on (IX_WARM_POOL). */
+  warm(manifests: Iterable<Manifest>): void {
+    this.#pool.fill(manifests);
+  }
+
+  /** Makes a session, torn down if the server shuts down meanwhile. */
+  #make(manifest: Manifest, pooled: boolean, start: { restore?: ReadonlyMap<string, string>; owner?: string | undefined } = {}): Promise<PlaygroundSession> {
+    if (this.#closing.signal.aborted) return Promise.reject(new PlaygroundError(ErrorCode.Unavailable, 'the server is shutting down'));
+    const making = PlaygroundSession.create(manifest, this.#driverFor(manifest), { ...this.#options, pooled }, { ...start, signal: this.#closing.signal });
+    this.#making.add(making);
+    void making.then(
+      () => this.#making.delete(making),
+      () => this.#making.delete(making),
+    );
+    return making;
   }
 
   /**
@@ -39,7 +74,8 @@ export class SessionManager {
    * oldest session that no page is attached to (a tab it closed, say); only when all of its
    * sessions are in use is it refused.
    */
-  async create(manifest: Manifest, client: string, start: Parameters<typeof PlaygroundSession.create>[3] = {}): Promise<PlaygroundSession> {
+  async create(manifest: Manifest, client: string, start: { restore?: ReadonlyMap<string, string>; owner?: string | undefined } = {}): Promise<PlaygroundSession> {
+    if (this.#closing.signal.aborted) throw new PlaygroundError(ErrorCode.Unavailable, 'the server is shutting down');
     const pending = [...this.#pending.values()].reduce((a, b) => a + b, 0);
     if (this.#sessions.size + pending >= this.#options.maxSessions) {
       throw new LimitError('sessions', 60, `the server is full (${this.#options.maxSessions} sessions); try again in a minute`);
@@ -59,12 +95,19 @@ export class SessionManager {
     }
     this.#pending.set(client, (this.#pending.get(client) ?? 0) + 1);
     try {
-      const session = await PlaygroundSession.create(manifest, this.#driverFor(manifest), this.#options, start);
+      // A restored session starts from saved files: never one of the pool's fresh ones.
+      const session = (start.restore ? undefined : this.#pool.take(manifest)) ?? (await this.#make(manifest, false, start));
+      // Registered before anything else can run, so that a shutdown starting now ends it too.
       this.#sessions.set(session.id, { session, client });
       session.on('ended', (reason) => {
         this.#sessions.delete(session.id);
         this.#remember(session.id, reason);
       });
+      if (this.#closing.signal.aborted) {
+        await session.end('shutdown');
+        throw new PlaygroundError(ErrorCode.Unavailable, 'the server is shutting down');
+      }
+      session.claim(start.owner);
       this.#events.emit('created', session);
       return session;
     } finally {
@@ -105,8 +148,13 @@ export class SessionManager {
     return this.#sessions.size;
   }
 
-  /** Ends every session (server shutdown). */
+  /**
+   * Ends every session (server shutdown), the pool's too; sessions still being made are torn
+   * down as well, and this resolves only once none is left.
+   */
   async shutdown(): Promise<void> {
-    await Promise.all([...this.#sessions.values()].map(({ session }) => session.end('shutdown')));
+    this.#closing.abort();
+    await Promise.allSettled([...this.#making]);
+    await Promise.all([this.#pool.close(), ...[...this.#sessions.values()].map(({ session }) => session.end('shutdown'))]);
   }
 }

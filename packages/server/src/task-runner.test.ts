@@ -210,19 +210,66 @@ describe('task runner', () => {
     }
   });
 
-  test('the slow timer runs checks without any trigger', { timeout: 5000 }, async (t) => {
-    t.mock.timers.enable({ apis: ['setInterval'] });
+  test('a session nobody types into runs no checks on the timer', { timeout: 5000 }, async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const sandbox = new FakeSandbox();
     const runner = new TaskRunner([task('a')], { exec: sandbox.exec, intervalMs: 5000 });
     try {
-      t.mock.timers.tick(4999);
+      t.mock.timers.tick(3_600_000);
+      await flush();
       assert.deepEqual(sandbox.calls, []);
-      t.mock.timers.tick(1);
-      assert.deepEqual(sandbox.calls, ['a']);
+    } finally {
+      runner.dispose();
+    }
+  });
+
+  test('after the learner types, the slow timer checks at the interval, backs off while nothing changes, then stops', { timeout: 5000 }, async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const sandbox = new FakeSandbox();
+    const runner = new TaskRunner([task('a')], { exec: sandbox.exec, intervalMs: 5000 });
+    /** Advances the clock by `ms` and lets the pass it started finish; answers how many checks ran. */
+    const after = async (ms: number) => {
+      t.mock.timers.tick(ms);
       await flush();
+      return sandbox.calls.length;
+    };
+    try {
+      runner.activity();
+      assert.equal(await after(4999), 0);
+      assert.equal(await after(1), 1, 'the first pass comes one interval after the activity');
+      assert.equal(await after(9999), 1);
+      assert.equal(await after(1), 2, 'nothing changed: the next delay is twice as long');
+      assert.equal(await after(20_000), 3);
+      assert.equal(await after(40_000), 4);
+      assert.equal(await after(80_000), 5, 'up to 16 times the interval');
+      assert.equal(await after(3_600_000), 5, 'then the timer stops');
+      runner.activity();
+      assert.equal(await after(5000), 6, 'activity starts it again at the interval');
+    } finally {
+      runner.dispose();
+    }
+  });
+
+  test('a change made without pressing Enter is picked up by the slow timer while the learner keeps typing', { timeout: 5000 }, async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const sandbox = new FakeSandbox();
+    const runner = new TaskRunner([task('a')], { exec: sandbox.exec, intervalMs: 5000 });
+    try {
+      runner.activity();
       t.mock.timers.tick(5000);
-      assert.deepEqual(sandbox.calls, ['a', 'a']);
       await flush();
+      runner.activity(); // typing, no Enter
+      t.mock.timers.tick(5000);
+      await flush();
+      assert.deepEqual(sandbox.calls, ['a', 'a'], 'activity keeps the timer at its shortest delay');
+      sandbox.set('a', { code: 0 });
+      runner.activity();
+      t.mock.timers.tick(5000);
+      await flush();
+      assert.deepEqual(states(runner), { a: 'done' });
+      t.mock.timers.tick(3_600_000);
+      await flush();
+      assert.equal(sandbox.calls.length, 3, 'with every task done the timer stops');
     } finally {
       runner.dispose();
     }

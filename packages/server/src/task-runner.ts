@@ -10,6 +10,12 @@ const MESSAGE_LINES = 5;
  * a hanging check at its timeout; this guard only matters if the sandbox itself stops answering.
  */
 const GIVE_UP_GRACE_MS = 2000;
+/**
+ * The slow timer's delay doubles after every pass that changes nothing and has no learner activity
+ * before it, up to this many times the interval; past that it stops until the learner does something.
+ * An idle session therefore spawns no checks at all.
+ */
+const MAX_BACKOFF = 16;
 
 /** Events of a {@link TaskRunner}. */
 export interface TaskRunnerEvents {
@@ -27,7 +33,10 @@ export interface TaskRunnerOptions {
   exec: (script: string, timeoutMs: number, machine?: string) => Promise<ExecResult>;
   /** Quiet time after a trigger before checks run (Enter presses come in bursts). */
   debounceMs?: number;
-  /** Period of the slow timer; 0 turns it off. */
+  /**
+   * The slow timer's shortest delay: it runs this long after the learner's activity, doubles while
+   * passes change nothing (up to {@link MAX_BACKOFF} times) and then stops; 0 turns it off.
+   */
   intervalMs?: number;
 }
 
@@ -45,8 +54,9 @@ type Outcome = Pick<TaskInfo, 'state' | 'message' | 'exitCode' | 'durationMs'>;
 
 /**
  * Runs task checks in a session's sandbox: one at a time, only for tasks whose `needs` are done,
- * on trigger (debounced), on a slow timer and on demand. Done latches; pending and failed tasks
- * are checked again on every pass, so a learner can fix a mistake.
+ * on trigger (debounced), on demand, and on a slow timer that follows the learner's activity and
+ * backs off when nothing changes. Done latches; pending and failed tasks are checked again on
+ * every pass, so a learner can fix a mistake.
  */
 export class TaskRunner {
   #tasks: ManifestTask[] = [];
@@ -54,7 +64,14 @@ export class TaskRunner {
   #options: Required<TaskRunnerOptions>;
   #events = createNanoEvents<TaskRunnerEvents>();
   #debounce: ReturnType<typeof setTimeout> | undefined;
-  #interval: ReturnType<typeof setInterval> | undefined;
+  /** The slow timer, armed only after activity; `#step` is how often its delay has doubled. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #step = 0;
+  #ticking = false;
+  /** Activity since the slow timer last fired. */
+  #active = false;
+  /** A task changed during the current pass. */
+  #changed = false;
   #running: Promise<void> | undefined;
   #again = false;
   #announce = false;
@@ -65,12 +82,6 @@ export class TaskRunner {
     this.#options = { debounceMs: 300, intervalMs: 5000, ...options };
     this.#setTasks(tasks);
     this.#complete = this.#isComplete();
-    if (this.#options.intervalMs > 0) {
-      this.#interval = setInterval(() => {
-        if (this.#tasks.length) void this.#start(false);
-      }, this.#options.intervalMs);
-      this.#interval.unref?.();
-    }
   }
 
   /** The current state of every task, in manifest order. */
@@ -88,11 +99,46 @@ export class TaskRunner {
     return this.#events.on(event, callback);
   }
 
-  /** Schedules a quiet check pass after the debounce period (for example on Enter). */
+  /** Schedules a quiet check pass after the debounce period (for example on Enter, or a file change). */
   trigger(): void {
     if (this.#disposed || !this.#tasks.length) return;
+    this.activity();
     clearTimeout(this.#debounce);
     this.#debounce = setTimeout(() => void this.#start(false), this.#options.debounceMs);
+  }
+
+  /**
+   * The learner did something (typed, changed a file): the slow timer runs again at its shortest
+   * delay, so changes that need no Enter (background jobs, an editor's save) are picked up.
+   */
+  activity(): void {
+    if (this.#disposed || !this.#tasks.length || this.#options.intervalMs <= 0) return;
+    // Already due within one interval (or firing now): its next delay will be the shortest again.
+    if (this.#ticking || (this.#timer !== undefined && this.#step === 0)) this.#active = true;
+    else {
+      clearTimeout(this.#timer);
+      this.#arm(0);
+    }
+  }
+
+  #arm(step: number): void {
+    this.#step = step;
+    this.#timer = setTimeout(() => void this.#tick(), this.#options.intervalMs * 2 ** step);
+    this.#timer.unref?.();
+  }
+
+  /** The slow timer fired: a quiet pass, then the next delay (shortest again after activity or a change). */
+  async #tick(): Promise<void> {
+    const active = this.#active;
+    this.#active = false;
+    this.#changed = false;
+    this.#ticking = true;
+    await this.#start(false);
+    this.#ticking = false;
+    this.#timer = undefined;
+    if (this.#disposed || this.#isComplete()) return;
+    const step = active || this.#changed || this.#active ? 0 : this.#step + 1;
+    if (2 ** step <= MAX_BACKOFF) this.#arm(step);
   }
 
   /** Runs a check pass now; if one is under way, another follows it. Resolves when checks are idle. */
@@ -116,7 +162,7 @@ export class TaskRunner {
   dispose(): void {
     this.#disposed = true;
     clearTimeout(this.#debounce);
-    clearInterval(this.#interval);
+    clearTimeout(this.#timer);
   }
 
   #setTasks(tasks: ManifestTask[]): void {
@@ -232,7 +278,10 @@ export class TaskRunner {
   #update(next: TaskInfo): void {
     const prev = this.#state.get(next.id);
     this.#state.set(next.id, next);
-    if (prev?.state !== next.state || prev?.message !== next.message) this.#events.emit('task', next);
+    if (prev?.state !== next.state || prev?.message !== next.message) {
+      this.#changed = true;
+      this.#events.emit('task', next);
+    }
     this.#noteComplete();
   }
 

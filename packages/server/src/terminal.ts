@@ -3,6 +3,20 @@ import type { Pty } from './pty.js';
 import { RingBuffer } from './ring-buffer.js';
 import { ScreenMirror } from './screen-mirror.js';
 
+/**
+ * Output goes out in chunks of up to this many bytes (one frame per client, one `xterm.write` in
+ * the page): xterm.js parses tens of KiB per call far faster than the same bytes in the ~4 KiB
+ * pieces a pty read gives.
+ */
+const COALESCE_BYTES = 64 * 1024;
+/**
+ * While output streams (the last chunk was at least {@link STREAMING_BYTES}), reads are collected
+ * for this long before they go out; otherwise (a keystroke's echo, a prompt) at the end of the
+ * current turn of the event loop.
+ */
+const COALESCE_MS = 4;
+const STREAMING_BYTES = 2048;
+
 /** Events of a server-side terminal. */
 export interface TerminalEvents {
   /** New output; `offset` is the stream offset of `data[0]`. */
@@ -29,6 +43,11 @@ export class Terminal {
   #mirror: ScreenMirror;
   #events = createNanoEvents<TerminalEvents>();
   #holds = new Set<object>();
+  /** Output read but not emitted yet (emitted at the end of this turn of the event loop). */
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #flushing: ReturnType<typeof setImmediate> | ReturnType<typeof setTimeout> | undefined;
+  #streaming = false;
 
   constructor(options: { id: number; name: string; machine: string; pty: Pty; cols: number; rows: number; replayBytes: number }) {
     this.id = options.id;
@@ -38,19 +57,46 @@ export class Terminal {
     this.#rows = options.rows;
     this.#pty = options.pty;
     this.#buffer = new RingBuffer(options.replayBytes);
-    this.#mirror = new ScreenMirror(options.cols, options.rows);
+    const mirrorHold = {};
+    this.#mirror = new ScreenMirror({
+      cols: options.cols,
+      rows: options.rows,
+      buffer: this.#buffer,
+      hold: (hold) => (hold ? this.hold(mirrorHold) : this.release(mirrorHold)),
+    });
     this.#pty.onData((data) => {
-      const offset = this.#buffer.end;
-      this.#buffer.append(data);
-      this.#mirror.write(data, offset + data.byteLength);
-      this.#events.emit('output', offset, data);
+      this.#pending.push(data);
+      this.#pendingBytes += data.byteLength;
+      if (this.#pendingBytes >= COALESCE_BYTES) this.#flush();
+      else this.#flushing ??= this.#streaming ? setTimeout(() => this.#flush(), COALESCE_MS) : setImmediate(() => this.#flush());
     });
     // A Pty reports exit after its last byte of output.
     this.#pty.onExit((code) => {
+      this.#flush();
       this.#exitCode = code;
       this.#holds.clear();
       this.#events.emit('exit', code);
     });
+  }
+
+  /** Emits the output read so far as one chunk: into the replay buffer (the mirror sees it first), then to listeners. */
+  #flush(): void {
+    this.#cancelFlush();
+    if (!this.#pendingBytes) return;
+    const data = this.#pending.length === 1 ? (this.#pending[0] as Uint8Array) : Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#streaming = data.byteLength >= STREAMING_BYTES;
+    const offset = this.#buffer.end;
+    this.#mirror.output(data, offset);
+    this.#buffer.append(data);
+    this.#events.emit('output', offset, data);
+  }
+
+  #cancelFlush(): void {
+    clearImmediate(this.#flushing as ReturnType<typeof setImmediate>);
+    clearTimeout(this.#flushing as ReturnType<typeof setTimeout>);
+    this.#flushing = undefined;
   }
 
   /** Columns the process sees. */
@@ -73,7 +119,7 @@ export class Terminal {
     return this.#events.on(event, callback);
   }
 
-  /** Total bytes of output so far (the offset the next byte will have). */
+  /** Total bytes of output emitted so far (the offset the next byte will have). */
   get end(): number {
     return this.#buffer.end;
   }
@@ -109,9 +155,10 @@ export class Terminal {
     this.#pty.write(data);
   }
 
-  /** Resizes the pty, then the screen mirror (whose failure never undoes the pty's size). */
+  /** Resizes the pty, and the screen mirror at this point of the output (what was read before it is emitted first). */
   resize(cols: number, rows: number): void {
     if (this.#exitCode !== undefined) return;
+    this.#flush();
     this.#cols = cols;
     this.#rows = rows;
     this.#pty.resize(cols, rows);
@@ -134,6 +181,7 @@ export class Terminal {
   /** Kills the process and frees the screen mirror (the session is over). */
   dispose(): void {
     this.kill();
+    this.#cancelFlush();
     this.#mirror.dispose();
   }
 

@@ -13,6 +13,7 @@ const FLAGS: Record<string, string> = {
   'max-sessions': 'IX_MAX_SESSIONS',
   'max-sessions-per-client': 'IX_MAX_SESSIONS_PER_CLIENT',
   grace: 'IX_GRACE',
+  'warm-pool': 'IX_WARM_POOL',
   'preview-port': 'IX_PREVIEW_PORT',
   'admin-token': 'IX_ADMIN_TOKEN',
 };
@@ -35,6 +36,7 @@ options:
   --max-sessions N          sessions on this server [IX_MAX_SESSIONS, default 32]
   --max-sessions-per-client N   [IX_MAX_SESSIONS_PER_CLIENT, default 4]
   --grace DURATION          how long a session without clients lives on [IX_GRACE, default 5m]
+  --warm-pool N             ready sessions kept per playground, 0 to 16 [IX_WARM_POOL, default 0]
   --preview-port N|off      web-preview port [IX_PREVIEW_PORT, default PORT + 1]
   --admin-token TOKEN       turns on the admin API for ls and stop [IX_ADMIN_TOKEN]
   --no-watch                do not reload manifests when they are saved [IX_WATCH=0]
