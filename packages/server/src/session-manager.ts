@@ -74,7 +74,11 @@ export class SessionManager {
    * oldest session that no page is attached to (a tab it closed, say); only when all of its
    * sessions are in use is it refused.
    */
-  async create(manifest: Manifest, client: string, start: { restore?: ReadonlyMap<string, string>; owner?: string | undefined } = {}): Promise<PlaygroundSession> {
+  async create(
+    manifest: Manifest,
+    client: string,
+    start: { restore?: ReadonlyMap<string, string>; owner?: string | undefined } = {},
+  ): Promise<PlaygroundSession> {
     if (this.#closing.signal.aborted) throw new PlaygroundError(ErrorCode.Unavailable, 'the server is shutting down');
     const pending = [...this.#pending.values()].reduce((a, b) => a + b, 0);
     if (this.#sessions.size + pending >= this.#options.maxSessions) {
