@@ -207,21 +207,21 @@ describe('Session', () => {
     assert.deepEqual(fake.last().sentOf('ack'), [{ type: 'ack', terminal: 0, offset: 5000 }]);
   });
 
-  test('acks are batched: small ones after a short delay, 32 KiB or more at once', async () => {
+  test('acks are batched: small ones after a short delay, 64 KiB or more at once', async () => {
     const { session, fake } = setup({ manualAck: true });
     const opened = session.open();
     const socket = fake.last();
     socket.accept();
     socket.message(welcome('s1'));
     await opened;
-    socket.output(0, 0, 'x'.repeat(40 * 1024));
+    socket.output(0, 0, 'x'.repeat(80 * 1024));
     session.ack(0, 100);
     session.ack(0, 200);
     assert.deepEqual(socket.sentOf('ack'), [], 'small acks wait');
     await new Promise((r) => setTimeout(r, 80));
     assert.deepEqual(socket.sentOf('ack'), [{ type: 'ack', terminal: 0, offset: 200 }], 'one batched ack');
-    session.ack(0, 40 * 1024);
-    assert.deepEqual(socket.sentOf('ack').at(-1), { type: 'ack', terminal: 0, offset: 40 * 1024 }, 'a big step goes out at once');
+    session.ack(0, 80 * 1024);
+    assert.deepEqual(socket.sentOf('ack').at(-1), { type: 'ack', terminal: 0, offset: 80 * 1024 }, 'a big step goes out at once');
     session.ack(0, 10); // going backwards is ignored
     await new Promise((r) => setTimeout(r, 80));
     assert.equal(socket.sentOf('ack').length, 2);
@@ -233,8 +233,8 @@ describe('Session', () => {
     fake.last().accept();
     fake.last().message(welcome('s1'));
     await opened;
-    fake.last().output(0, 0, 'y'.repeat(33 * 1024));
-    assert.deepEqual(fake.last().sentOf('ack'), [{ type: 'ack', terminal: 0, offset: 33 * 1024 }]);
+    fake.last().output(0, 0, 'y'.repeat(65 * 1024));
+    assert.deepEqual(fake.last().sentOf('ack'), [{ type: 'ack', terminal: 0, offset: 65 * 1024 }]);
   });
 
   test('a final close code ends the session with its reason and does not reconnect', async () => {
