@@ -46,7 +46,8 @@ export class Terminal {
   /** Output read but not emitted yet (emitted at the end of this turn of the event loop). */
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
-  #flushing: ReturnType<typeof setImmediate> | ReturnType<typeof setTimeout> | undefined;
+  /** The scheduled flush: an immediate, or a short timeout while output streams. */
+  #flushing: { immediate: ReturnType<typeof setImmediate> } | { timeout: ReturnType<typeof setTimeout> } | undefined;
   #streaming = false;
 
   constructor(options: { id: number; name: string; machine: string; pty: Pty; cols: number; rows: number; replayBytes: number }) {
@@ -68,7 +69,7 @@ export class Terminal {
       this.#pending.push(data);
       this.#pendingBytes += data.byteLength;
       if (this.#pendingBytes >= COALESCE_BYTES) this.#flush();
-      else this.#flushing ??= this.#streaming ? setTimeout(() => this.#flush(), COALESCE_MS) : setImmediate(() => this.#flush());
+      else this.#flushing ??= this.#streaming ? { timeout: setTimeout(() => this.#flush(), COALESCE_MS) } : { immediate: setImmediate(() => this.#flush()) };
     });
     // A Pty reports exit after its last byte of output.
     this.#pty.onExit((code) => {
@@ -94,8 +95,11 @@ export class Terminal {
   }
 
   #cancelFlush(): void {
-    clearImmediate(this.#flushing as ReturnType<typeof setImmediate>);
-    clearTimeout(this.#flushing as ReturnType<typeof setTimeout>);
+    // Each kind is cleared with its own function: clearImmediate on a timeout corrupts Node's count
+    // of pending immediates, which then keeps the process alive forever.
+    const flushing = this.#flushing;
+    if (flushing && 'timeout' in flushing) clearTimeout(flushing.timeout);
+    else if (flushing) clearImmediate(flushing.immediate);
     this.#flushing = undefined;
   }
 
