@@ -69,6 +69,7 @@ export async function startServerProcess(env = {}, { nofile, port: wanted } = {}
     url,
     port,
     log: () => log,
+    pid: child.pid,
     /** True while the server process runs. */
     alive: () => child.exitCode === null && child.signalCode === null,
     async stop() {

@@ -51,7 +51,7 @@ test('each tarball ships its README, LICENSE, types, sources and (widget) custom
   const playground = elements.find((e) => e.tagName === 'ix-playground');
   assert.deepEqual(
     playground.events.map((e) => e.name),
-    ['ix-status', 'ix-task', 'ix-progress', 'ix-complete', 'ix-error'],
+    ['ix-status', 'ix-task', 'ix-progress', 'ix-complete', 'ix-error', 'ix-saved'],
   );
   for (const attr of ['server', 'playground', 'protocol', 'connect'])
     assert.ok(

@@ -1,5 +1,6 @@
 import { createNanoEvents } from 'nanoevents';
 import type { EndReason } from '@ix-playground/sdk/protocol';
+import { DESCRIPTOR_RESERVE, descriptorUse } from './descriptor-headroom.js';
 import { ErrorCode, LimitError, PlaygroundError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
 import type { SandboxDriver } from './sandbox.js';
@@ -80,6 +81,13 @@ export class SessionManager {
     start: { restore?: ReadonlyMap<string, string>; owner?: string | undefined } = {},
   ): Promise<PlaygroundSession> {
     if (this.#closing.signal.aborted) throw new PlaygroundError(ErrorCode.Unavailable, 'the server is shutting down');
+    const fds = descriptorUse();
+    if (fds && fds.limit - fds.open < DESCRIPTOR_RESERVE) {
+      throw new PlaygroundError(
+        ErrorCode.Unavailable,
+        `the server is out of resources right now (${fds.open} of ${fds.limit} open files in use); try again in a moment`,
+      );
+    }
     const pending = [...this.#pending.values()].reduce((a, b) => a + b, 0);
     if (this.#sessions.size + pending >= this.#options.maxSessions) {
       throw new LimitError('sessions', 60, `the server is full (${this.#options.maxSessions} sessions); try again in a minute`);
