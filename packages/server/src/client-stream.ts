@@ -2,10 +2,12 @@ import type { WebSocket } from 'ws';
 import { CloseCode, MAX_FRAME_BYTES, OUTPUT_HEADER_BYTES, encodeMessage, encodeOutput } from '@ix-playground/sdk/protocol';
 import type { Terminal } from './terminal.js';
 
-/** Unacknowledged bytes at which a client pauses the pty. */
-export const HIGH_WATER = 1024 * 1024;
-/** Unacknowledged bytes under which a client lets the pty run again. */
-export const LOW_WATER = 512 * 1024;
+/**
+ * Unacknowledged bytes at which a client pauses the pty: this, or half the replay buffer if that
+ * is smaller, so that what a client has not acknowledged (and may have lost with its connection)
+ * can always be replayed, with room for what the pty gives before the pause takes hold.
+ */
+export const HIGH_WATER = 512 * 1024;
 /** Unacknowledged (or unsent) bytes past which a client that does not hold the pty is dropped. */
 const LAG_LIMIT = HIGH_WATER * 4;
 /** The largest payload per output frame. */
@@ -23,6 +25,9 @@ export class ClientStream {
   #ws: WebSocket;
   #terminal: Terminal;
   #flowControl: boolean;
+  /** Unacknowledged bytes at which this client pauses the pty, and under which it lets it run. */
+  #high: number;
+  #low: number;
   /** Flow control starts with the client's first ack: a client that never acks must not stall the shell. */
   #acking = false;
   #sent = 0;
@@ -36,6 +41,8 @@ export class ClientStream {
     this.#ws = ws;
     this.#terminal = terminal;
     this.#flowControl = options.flowControl;
+    this.#high = Math.min(HIGH_WATER, Math.floor(terminal.replayBytes / 2));
+    this.#low = Math.floor(this.#high / 2);
     this.#unsubscribe = terminal.on('output', (offset, data) => {
       if (this.#live) this.#push(offset, data);
       else this.#queue.push([offset, data]);
@@ -70,7 +77,7 @@ export class ClientStream {
     if (offset <= this.#acked || offset > this.#sent) return;
     this.#acked = offset;
     this.#acking = true;
-    if (this.#flowControl && this.#sent - this.#acked < LOW_WATER) this.#terminal.release(this);
+    if (this.#flowControl && this.#sent - this.#acked < this.#low) this.#terminal.release(this);
   }
 
   /** Stops streaming and lets the pty run. */
@@ -91,7 +98,7 @@ export class ClientStream {
     this.#sent = end;
     const unacked = this.#sent - this.#acked;
     if (this.#flowControl && this.#acking) {
-      if (unacked >= HIGH_WATER) this.#terminal.hold(this);
+      if (unacked >= this.#high) this.#terminal.hold(this);
     } else if ((this.#acking && unacked > LAG_LIMIT) || this.#ws.bufferedAmount > LAG_LIMIT) {
       // A spectator, or a client that does not ack, never slows the shell: past the limit it is
       // told to reconnect, and resumes from the replay buffer or a snapshot.

@@ -128,6 +128,11 @@ export class Terminal {
     return this.#buffer.end;
   }
 
+  /** How many bytes of output the replay buffer holds. */
+  get replayBytes(): number {
+    return this.#buffer.capacity;
+  }
+
   /** Offset of the oldest byte still replayable. */
   get start(): number {
     return this.#buffer.start;
