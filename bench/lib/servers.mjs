@@ -73,6 +73,9 @@ async function startIx({ env = {}, nodeArgs = [] } = {}) {
       IX_PREVIEW_PORT: '0',
       IX_MAX_SESSIONS: '5000',
       IX_MAX_SESSIONS_PER_CLIENT: '5000',
+      // Every session of a bench comes from this one address.
+      IX_MAX_CONNECTIONS: '10000',
+      IX_MAX_CONNECTIONS_PER_CLIENT: '5000',
       TMPDIR: tmp,
       ...env,
     },
