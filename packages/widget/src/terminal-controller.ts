@@ -184,8 +184,8 @@ export class TerminalController {
    * the remembered session has ended meanwhile (the element shows why and offers a new one).
    * `options` carry the signed session token, for servers that require one. Elements passing the
    * same `shared` key share one session, each with a terminal of its own. Sessions carry the
-   * reader's anonymous owner key, so they can be saved; a reader who saved this playground before is
-   * offered to resume it.
+   * reader's anonymous owner key, so they can be saved; a reader who saved in this element before is
+   * offered to resume that save.
    */
   async start(server: string, playground: string, storeKey: string, options: CreateSessionOptions = {}, shared?: string): Promise<boolean> {
     const url = gatewayUrl(server);
