@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { createNanoEvents } from 'nanoevents';
+import { DisposableStore } from '@ix-playground/sdk/disposable';
 import type { AttachMode, EndReason, NoticeLevel, TaskInfo, TerminalInfo } from '@ix-playground/sdk/protocol';
 import { ErrorCode, PlaygroundError, SandboxError } from './errors.js';
 import type { Manifest } from './manifest-schema.js';
@@ -88,8 +89,8 @@ export class PlaygroundSession {
   #oomCheckedAt = 0;
   #oomTimer: ReturnType<typeof setTimeout> | undefined;
   #ending: Promise<void> | undefined;
-  /** Stops watching the machines' files. */
-  #unwatch: (() => void)[] = [];
+  /** The watches on the machines' files. */
+  #watches = new DisposableStore();
 
   private constructor(manifest: Manifest, sandbox: Sandbox, options: PlaygroundSessionOptions) {
     this.#manifest = manifest;
@@ -152,7 +153,7 @@ export class PlaygroundSession {
     // Checks follow what the learner does: Enter, file changes (from now on: init's are not theirs), exits.
     for (const machine of sandbox.machines.values()) {
       const unwatch = machine.watchFiles?.(() => session.#runner.trigger());
-      if (unwatch) session.#unwatch.push(unwatch);
+      if (unwatch) session.#watches.add({ dispose: unwatch });
     }
     void session.#runner.run();
     return session;
@@ -376,7 +377,7 @@ export class PlaygroundSession {
     clearTimeout(this.#graceTimer);
     clearTimeout(this.#lifeTimer);
     clearTimeout(this.#oomTimer);
-    for (const unwatch of this.#unwatch.splice(0)) unwatch();
+    this.#watches.dispose();
     this.#runner.dispose();
     this.#events.emit('ended', reason);
     // The sandbox first: it kills its shells from the inside, so none is orphaned (see BwrapMachine.dispose).
