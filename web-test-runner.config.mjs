@@ -1,20 +1,12 @@
 // Browser tests: Debian's headless Chromium, TypeScript through esbuild, and a real playground
 // server (bwrap sandboxes) started in this process so tests can reach real shells.
 import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { startServer, configFromEnv } from './packages/server/dist/index.js';
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+import { chromeArgs, chromePath, freePort } from './test/harness.mjs';
 
 const port = await freePort();
 let playgroundServer;
@@ -72,17 +64,9 @@ export default {
   browsers: [
     chromeLauncher({
       launchOptions: {
-        executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
+        executablePath: chromePath,
         headless: true,
-        args: [
-          '--no-sandbox',
-          '--headless=new',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
+        args: chromeArgs,
       },
     }),
   ],

@@ -3,11 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { chromeArgs, chromePath } from '../../test/harness.mjs';
 import { installProbe } from './page-probe.mjs';
 import { onExit, within } from './processes.mjs';
-
-const chromePath = process.env.CHROME_PATH || '/usr/bin/chromium';
-const chromeArgs = ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** Launches Chromium with a throwaway profile; it is killed when the bench exits, however it exits. */
 export async function launchBrowser() {

@@ -2,10 +2,10 @@
 // peer. Both are started the way their users start them, on a free loopback port, and stopped with
 // everything they started.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../test/harness.mjs';
 import { onExit, sleep, startNode } from './processes.mjs';
 
 export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,17 +17,6 @@ export const PLAYGROUND = 'bench';
 /** The sides of every comparison, in run order. */
 export const SIDES = ['ix', 'peer'];
 export const SIDE_NAMES = { ix: 'ix-playground', peer: 'hand-rolled peer' };
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitHealthy(url, proc, deadlineMs = 20_000) {
   const until = Date.now() + deadlineMs;
