@@ -108,7 +108,10 @@ export class SessionManager {
     this.#pending.set(client, (this.#pending.get(client) ?? 0) + 1);
     try {
       // A restored session starts from saved files: never one of the pool's fresh ones.
-      const session = (start.restore ? undefined : this.#pool.take(manifest)) ?? (await this.#make(manifest, false, start));
+      const pooled = start.restore ? undefined : this.#pool.take(manifest);
+      // Pooled sessions count against the limit too: one gives way to a session that must be made.
+      if (!pooled && this.#count() > this.#options.maxSessions) await this.#pool.shed();
+      const session = pooled ?? (await this.#make(manifest, false, start));
       // Registered before anything else can run, so that a shutdown starting now ends it too.
       this.#sessions.set(session.id, { session, client });
       session.on('ended', (reason) => {

@@ -84,6 +84,17 @@ describe('warm pool', () => {
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(driver.machines.filter((m) => !m.disposed).length, 3, 'two live sessions and one pooled: the limit of three');
   });
+
+  test("a session the pool has none of takes a pooled session's place: live and pooled stay within the limit", async () => {
+    const driver = new FakeDriver();
+    manager = new SessionManager(driver, { graceMs: 60_000, replayBytes: 64 * 1024, checkIntervalMs: 0, maxSessions: 2, maxSessionsPerClient: 2, warmPool: 2 });
+    manager.warm([LAB]);
+    await waitFor(() => driver.machines.length === 2, 2000, 'two sessions made ahead');
+    const other = parseManifest('name: other\ntitle: Other\n', 'other.yaml');
+    const session = await manager.create(other, 'reader');
+    assert.equal(session.manifest, other);
+    assert.equal(driver.machines.filter((m) => !m.disposed).length, 2, 'one live session and one pooled: the limit of two');
+  });
 });
 
 describe('shutdown', () => {

@@ -76,6 +76,20 @@ export class WarmPool {
     return session;
   }
 
+  /**
+   * Ends one ready session (of the playground with the most), making room for a session someone
+   * asked for; false if the pool is empty.
+   */
+  async shed(): Promise<boolean> {
+    const list = [...this.#ready.values()].reduce<PlaygroundSession[] | undefined>((most, l) => (l.length > (most?.length ?? 0) ? l : most), undefined);
+    const session = list?.shift();
+    if (!session) return false;
+    this.#watching.get(session)?.();
+    this.#watching.delete(session);
+    await session.end('shutdown');
+    return true;
+  }
+
   /** Stops refilling, ends every pooled session and waits for a refill under way. */
   async close(): Promise<void> {
     this.#closed = true;
