@@ -8,10 +8,10 @@
 // timestamp to the parsed write that puts the new `x` on the cursor line.
 //
 // Environment: BENCH_ECHO_KEYS (per side, default 200), BENCH_NO_WRITE=1 (print only).
-import { launchBrowser, openTerminal, waitPrompt } from './lib/browser.mjs';
+import { waitPrompt, withBothTerminals } from './lib/browser.mjs';
 import { installCleanup, sleep } from './lib/processes.mjs';
 import { envNumber, fmt, newReport, percentile, ratio, row, writeResults } from './lib/report.mjs';
-import { SIDES, startServer } from './lib/servers.mjs';
+import { SIDES } from './lib/servers.mjs';
 
 installCleanup('echo');
 const CONFIG = { keys: envNumber('BENCH_ECHO_KEYS', 200), rounds: 4, perLine: 40, pauseMs: 30, timeoutMs: 10_000 };
@@ -50,23 +50,12 @@ async function typeAndTime(page, count) {
 
 async function main() {
   const report = newReport('echo', CONFIG);
-  const browser = await launchBrowser();
-  const servers = {};
-  const pages = {};
   const times = { ix: [], peer: [] };
-  try {
-    for (const side of SIDES) {
-      servers[side] = await startServer(side);
-      pages[side] = await openTerminal(browser, servers[side], { grid: pages.ix?.grid });
-    }
+  await withBothTerminals(async ({ pages }) => {
     for (let round = 0; round < CONFIG.rounds; round++) {
       for (const side of SIDES) times[side].push(...(await typeAndTime(pages[side].page, Math.ceil(CONFIG.keys / CONFIG.rounds))));
     }
-  } finally {
-    for (const p of Object.values(pages)) await p.close();
-    await browser.close();
-    for (const s of Object.values(servers)) await s.stop();
-  }
+  });
   const s = {};
   for (const side of SIDES) {
     s[side] = { p50Ms: percentile(times[side], 50), p99Ms: percentile(times[side], 99), maxMs: Math.max(...times[side]), samples: times[side].length };

@@ -12,10 +12,10 @@
 // Environment: BENCH_FLOOD_SECONDS (default 5), BENCH_FLOOD_ROUNDS (default 3), BENCH_PROMPT_TIMEOUT
 // (seconds to wait for the prompt after Ctrl-C, default 30; a side that times out runs no more
 // rounds), BENCH_NO_WRITE=1 (print only).
-import { launchBrowser, openTerminal } from './lib/browser.mjs';
+import { withBothTerminals } from './lib/browser.mjs';
 import { installCleanup, rss, sleep } from './lib/processes.mjs';
 import { envNumber, fmt, newReport, percentile, ratio, row, writeResults } from './lib/report.mjs';
-import { SIDES, startServer } from './lib/servers.mjs';
+import { SIDES } from './lib/servers.mjs';
 
 installCleanup('flood');
 const CONFIG = {
@@ -64,15 +64,8 @@ async function flood(page, server) {
 
 async function main() {
   const report = newReport('flood', CONFIG);
-  const browser = await launchBrowser();
-  const servers = {};
-  const pages = {};
-  try {
-    for (const side of SIDES) {
-      servers[side] = await startServer(side);
-      pages[side] = await openTerminal(browser, servers[side], { grid: pages.ix?.grid });
-      report.results[side] = { grid: pages[side].grid, rounds: [] };
-    }
+  await withBothTerminals(async ({ servers, pages }) => {
+    for (const side of SIDES) report.results[side] = { grid: pages[side].grid, rounds: [] };
     for (let round = 1; round <= CONFIG.rounds; round++) {
       for (const side of SIDES) {
         if (!pages[side]) continue; // its shell never came back: see below
@@ -98,11 +91,7 @@ async function main() {
         }
       }
     }
-  } finally {
-    for (const p of Object.values(pages)) await p.close();
-    await browser.close();
-    for (const s of Object.values(servers)) await s.stop();
-  }
+  });
 
   const s = {};
   for (const side of SIDES) {

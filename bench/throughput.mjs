@@ -15,10 +15,10 @@
 //
 // Environment: BENCH_THROUGHPUT_MB (base64 output, default 40), BENCH_THROUGHPUT_ROUNDS (default 3),
 // BENCH_NO_WRITE=1 (print only).
-import { base64OutputBytes, launchBrowser, openTerminal, streamBase64 } from './lib/browser.mjs';
+import { base64OutputBytes, streamBase64, withBothTerminals } from './lib/browser.mjs';
 import { cpuDelta, installCleanup, processTree, sleep } from './lib/processes.mjs';
 import { MB, envNumber, fmt, newReport, ratio, row, writeResults } from './lib/report.mjs';
-import { SIDES, startServer } from './lib/servers.mjs';
+import { SIDES } from './lib/servers.mjs';
 
 installCleanup('throughput');
 const outputMB = envNumber('BENCH_THROUGHPUT_MB', 40);
@@ -32,15 +32,8 @@ CONFIG.outputBytes = base64OutputBytes(CONFIG.inputBytes);
 
 async function main() {
   const report = newReport('throughput', CONFIG);
-  const browser = await launchBrowser();
-  const servers = {};
-  const pages = {};
-  try {
-    for (const side of SIDES) {
-      servers[side] = await startServer(side);
-      pages[side] = await openTerminal(browser, servers[side], { grid: pages.ix?.grid });
-      report.results[side] = { grid: pages[side].grid, rounds: [] };
-    }
+  await withBothTerminals(async ({ servers, pages }) => {
+    for (const side of SIDES) report.results[side] = { grid: pages[side].grid, rounds: [] };
     for (let round = 1; round <= CONFIG.rounds; round++) {
       for (const side of SIDES) {
         const { page } = pages[side];
@@ -73,11 +66,7 @@ async function main() {
         );
       }
     }
-  } finally {
-    for (const p of Object.values(pages)) await p.close();
-    await browser.close();
-    for (const s of Object.values(servers)) await s.stop();
-  }
+  });
 
   const best = (side, key) => Math.max(...report.results[side].rounds.map((r) => r[key]));
   const mean = (side, key) => report.results[side].rounds.reduce((a, r) => a + r[key], 0) / report.results[side].rounds.length;

@@ -6,6 +6,7 @@ import puppeteer from 'puppeteer-core';
 import { chromeArgs, chromePath } from '../../test/harness.mjs';
 import { installProbe } from './page-probe.mjs';
 import { onExit, within } from './processes.mjs';
+import { SIDES, startServer } from './servers.mjs';
 
 /** Launches Chromium with a throwaway profile; it is killed when the bench exits, however it exits. */
 export async function launchBrowser() {
@@ -90,4 +91,26 @@ export async function streamBase64(page, inputBytes, timeoutMs = 100_000) {
     timeoutMs,
   );
   return { ms, bytes: base64OutputBytes(inputBytes) };
+}
+
+/**
+ * Starts both contestants' servers, each with a page showing its terminal (the peer's on the
+ * grid ix's page got), runs `body({ servers, pages })`, then closes every page, the browser and
+ * the servers, however `body` ends. `body` may close a page early and delete it from `pages`.
+ */
+export async function withBothTerminals(body) {
+  const browser = await launchBrowser();
+  const servers = {};
+  const pages = {};
+  try {
+    for (const side of SIDES) {
+      servers[side] = await startServer(side);
+      pages[side] = await openTerminal(browser, servers[side], { grid: pages.ix?.grid });
+    }
+    return await body({ servers, pages });
+  } finally {
+    for (const p of Object.values(pages)) await p.close();
+    await browser.close();
+    for (const s of Object.values(servers)) await s.stop();
+  }
 }
