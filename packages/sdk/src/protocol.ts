@@ -306,15 +306,22 @@ export function encodeOutput(terminal: number, offset: number, data: Uint8Array)
   return frame;
 }
 
+/**
+ * A frame whose header is its kind and a 16-bit id (input: the terminal; tunnel: the channel),
+ * `header` bytes in all, then `data`.
+ */
+function idFrame(kind: number, header: number, id: number, data: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(header + data.byteLength);
+  const dv = view(frame);
+  dv.setUint8(0, kind);
+  dv.setUint16(1, id);
+  frame.set(data, header);
+  return frame;
+}
+
 /** Encodes keyboard input; strings are sent as UTF-8. */
 export function encodeInput(terminal: number, data: Uint8Array | string): Uint8Array {
-  const bytes = typeof data === 'string' ? encoder.encode(data) : data;
-  const frame = new Uint8Array(INPUT_HEADER_BYTES + bytes.byteLength);
-  const dv = view(frame);
-  dv.setUint8(0, FrameKind.Input);
-  dv.setUint16(1, terminal);
-  frame.set(bytes, INPUT_HEADER_BYTES);
-  return frame;
+  return idFrame(FrameKind.Input, INPUT_HEADER_BYTES, terminal, typeof data === 'string' ? encoder.encode(data) : data);
 }
 
 function checkBinary(frame: Uint8Array, kind: number, header: number): void {
@@ -340,12 +347,7 @@ export function decodeInput(frame: Uint8Array): InputFrame {
 
 /** Encodes bytes of forwarded connection `channel`. */
 export function encodeTunnel(channel: number, data: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(TUNNEL_HEADER_BYTES + data.byteLength);
-  const dv = view(frame);
-  dv.setUint8(0, FrameKind.Tunnel);
-  dv.setUint16(1, channel);
-  frame.set(data, TUNNEL_HEADER_BYTES);
-  return frame;
+  return idFrame(FrameKind.Tunnel, TUNNEL_HEADER_BYTES, channel, data);
 }
 
 /** Decodes a tunnel frame, throwing a `protocol` {@link PlaygroundError} if it is malformed. */
