@@ -18,6 +18,60 @@ export default tseslint.config(
       'no-unused-vars': 'off',
     },
   },
+  // The layers (docs/drivers.md): only sandbox drivers use the local machinery (processes, ptys,
+  // cgroups, disks); the SDK touches no DOM, so it runs in Node; the widget never reaches into the
+  // server, nor the SDK into either.
+  {
+    files: ['packages/server/src/**/*.ts'],
+    ignores: ['packages/server/src/sandbox/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['**/sandbox/local/*'], message: 'sandbox/local/ is for sandbox drivers: go through the driver contract (sandbox/sandbox.ts)' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/sdk/src/**/*.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['document', 'window', 'navigator', 'location', 'localStorage', 'sessionStorage', 'customElements', 'HTMLElement'].map((name) => ({
+          name,
+          message: 'the SDK runs in browsers and in Node: no DOM',
+        })),
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@ix-playground/widget*', '@ix-playground/server*', '@ix-playground/cli*', 'lit', 'lit/*', '@xterm/*'],
+              message: 'the SDK depends on no DOM, framework or other package',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/widget/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@ix-playground/server*', '@ix-playground/cli*', '**/server/src/**', '**/server/dist/**'],
+              message: 'the widget talks to the server only over the wire (through the SDK)',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['**/*.test.ts', '**/test/**', '**/testing/**', 'test/**'],
     languageOptions: { globals: { ...globals.mocha } },

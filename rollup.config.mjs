@@ -3,9 +3,11 @@
 // the browser fetches relative to the entry's URL when they are needed:
 //   core.[hash].js      lit and <ix-playground> (the entry only re-exports it, so a page that
 //                       loads the entry under another URL, e.g. with ?v=2, still shares one copy)
-//   terminal.[hash].js  the terminal controller and the SDK session, when a playground boots
+//   terminal.[hash].js  the terminal controller, its parts and the SDK session, when a playground boots
 //   xterm.[hash].js     xterm.js, its fit addon and its CSS, at the same moment, in parallel
 //   ttyd.[hash].js      the ttyd transport, only for protocol="ttyd"
+//   shared.[hash].js    sharing one session between elements (the session attribute), only for
+//                       pages that do
 //   preview, offer,     the web preview panels, the offer to resume a saved playground and the
 //   strip               toolbar's strip (a port to preview, save and stop?), when a reader opens a
 //                       preview, comes back to a playground they saved, or opens the strip
@@ -27,9 +29,10 @@ const CHUNKS = [
   ['preview', /widget\/dist\/preview-panel\.js$/],
   ['strip', /widget\/dist\/toolbar-strip\.js$/],
   ['offer', /widget\/dist\/resume-offer\.js$/],
+  ['shared', /widget\/dist\/shared-(terminals|session)\.js$/],
   [
     'terminal',
-    /widget\/dist\/(terminal-controller|terminal-options|ticket-store|shared-session|local-saves|toolbar|xterm-open)\.js$|sdk\/dist\/(?!errors\.js)|node_modules\/(valibot|nanoevents)\//,
+    /widget\/dist\/(terminal-(controller|tabs|options)|shown-terminals|preview-tabs|save-and-resume|session-status|strip-question|ticket-store|local-saves|toolbar|xterm-open)\.js$|sdk\/dist\/(?!errors\.js)|node_modules\/(valibot|nanoevents)\//,
   ],
   ['tasks', /widget\/dist\/(tasks|tasks\.styles|markdown)\.js$|node_modules\/lit-html\/directives?\b/],
   ['run', /widget\/dist\/(run|run\.styles)\.js$/],

@@ -142,3 +142,22 @@ export async function startPageServer(pages, port = 0) {
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
+
+/**
+ * Polls `probe` every `everyMs` until it answers something truthy, which it returns; a probe that
+ * throws counts as not yet. Fails after `ms` naming `what` and the last answer or error seen.
+ */
+export async function until(what, ms, probe, { everyMs = 100 } = {}) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await probe();
+      if (last) return last;
+    } catch (error) {
+      last = error.message;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}

@@ -1,22 +1,11 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
+import type { Command } from './command.js';
 import { attach } from './commands/attach.js';
 import { check } from './commands/check.js';
 import { ls, stop } from './commands/admin.js';
 import { portForward } from './commands/port-forward.js';
 import { serve } from './commands/serve.js';
 import { ExitCode, UsageError } from './exit-codes.js';
-
-/** One command of the CLI: its options, its help, and what it does with what was parsed. */
-export interface Command {
-  /** One line for the command list. */
-  summary: string;
-  /** The full `--help` text. */
-  help: string;
-  /** `parseArgs` options (besides `--help`). */
-  options: NonNullable<ParseArgsConfig['options']>;
-  /** Runs the command; answers the exit code. */
-  run(values: Record<string, string | boolean | string[] | undefined>, positionals: string[]): Promise<number>;
-}
 
 const COMMANDS: Record<string, Command> = { serve, check, attach, 'port-forward': portForward, ls, stop };
 

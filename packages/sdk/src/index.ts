@@ -12,9 +12,9 @@ export {
   type SessionTicket,
   type TokenSource,
 } from './connect.js';
-export { Session, type SessionEvents, type SessionOptions, type SessionStatus, type OutputEvent } from './session.js';
+export { Session, type SessionOptions } from './session.js';
 export { ErrorCode, PlaygroundError } from './errors.js';
-export type { TerminalSession, SessionFeatures } from './terminal-session.js';
+export type { TerminalSession, SessionFeatures, SessionEvents, SessionStatus, OutputEvent } from './terminal-session.js';
 export { Tunnel, type TunnelEvents } from './tunnel.js';
 export { TtydSession, TtydCommand, TTYD_PROTOCOL, type TtydSessionOptions } from './ttyd-session.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  CloseCode,
   FrameKind,
   INPUT_HEADER_BYTES,
   MAX_COLS,
@@ -8,6 +9,7 @@ import {
   MAX_ROWS,
   OUTPUT_HEADER_BYTES,
   PlaygroundError,
+  closeError,
   decodeClientMessage,
   decodeInput,
   decodeOutput,
@@ -221,5 +223,30 @@ describe('control messages', () => {
   test('a control message larger than the frame limit is rejected before parsing', () => {
     const huge = JSON.stringify({ type: 'ping', t: 1, pad: 'x'.repeat(MAX_FRAME_BYTES) });
     assertProtocolError(() => decodeClientMessage(huge), /exceeds/);
+  });
+});
+
+describe('close codes', () => {
+  test('a normal close or a shell that exited is no error; every other close says why, with the code a program switches on', () => {
+    const url = 'ws://test/api/ws';
+    assert.equal(closeError(1000, '', url), undefined);
+    assert.equal(closeError(CloseCode.Ended, 'exited', url), undefined);
+    const cases: [number, string, RegExp][] = [
+      [CloseCode.Unauthorized, 'unauthorized', /refused the session token: bad token$/],
+      [CloseCode.NotFound, 'session-not-found', /no longer exists: bad token$/],
+      [CloseCode.ProtocolError, 'protocol', /^protocol error: bad token$/],
+      [CloseCode.Limit, 'limit', /limit was exceeded: bad token$/],
+      [CloseCode.Expired, 'ended', /^the session ended: bad token$/],
+      [CloseCode.Shutdown, 'ended', /^the session ended/],
+      [CloseCode.Kicked, 'ended', /^the session ended/],
+      [CloseCode.Lagging, 'network', /\(code 4503\): bad token$/],
+    ];
+    for (const [code, errorCode, message] of cases) {
+      const error = closeError(code, 'bad token', url);
+      assert.ok(error instanceof PlaygroundError, `close ${code} is an error`);
+      assert.equal(error.code, errorCode, `close ${code}`);
+      assert.match(error.message, message);
+    }
+    assert.match(closeError(1006, '', url)?.message ?? '', /connection to ws:\/\/test\/api\/ws failed or was refused/);
   });
 });

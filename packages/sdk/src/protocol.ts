@@ -69,6 +69,36 @@ export const CloseCode = {
   Internal: 4500,
 } as const;
 
+/**
+ * The error a close code stands for, for a client to report: undefined for a normal close (1000,
+ * `Ended`), where the `ended` message or the caller already says what happened. `reason` is the
+ * close frame's text; `url` names the gateway when the connection never opened (1006).
+ */
+export function closeError(code: number, reason: string, url: string): PlaygroundError | undefined {
+  const why = reason ? `: ${reason}` : '';
+  switch (code) {
+    case 1000:
+    case CloseCode.Ended:
+      return undefined;
+    case CloseCode.Unauthorized:
+      return new PlaygroundError(ErrorCode.Unauthorized, `the server refused the session token${why}`);
+    case CloseCode.NotFound:
+      return new PlaygroundError(ErrorCode.SessionNotFound, `the session no longer exists${why}`);
+    case CloseCode.ProtocolError:
+      return new PlaygroundError(ErrorCode.Protocol, `protocol error${why}`);
+    case CloseCode.Limit:
+      return new PlaygroundError(ErrorCode.Limit, `a server limit was exceeded${why}`);
+    case CloseCode.Expired:
+    case CloseCode.Shutdown:
+    case CloseCode.Kicked:
+      return new PlaygroundError(ErrorCode.Ended, `the session ended${why}`);
+    case 1006:
+      return new PlaygroundError(ErrorCode.Network, `connection to ${url} failed or was refused`);
+    default:
+      return new PlaygroundError(ErrorCode.Network, `connection closed (code ${code})${why}`);
+  }
+}
+
 /** Why a session ended. */
 export const END_REASONS = ['exited', 'expired', 'shutdown', 'kicked', 'evicted', 'stopped', 'error'] as const;
 const endReason = v.picklist(END_REASONS);

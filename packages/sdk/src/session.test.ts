@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { PlaygroundError } from './errors.js';
 import { CloseCode } from './protocol.js';
-import { Session, type SessionOptions, type SessionStatus } from './session.js';
+import { Session, type SessionOptions } from './session.js';
+import type { SessionStatus } from './terminal-session.js';
 import { fakeWebSocket, welcome, type FakeSocket } from './testing/fake-websocket.js';
 
 const sessions: Session[] = [];

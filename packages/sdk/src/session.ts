@@ -9,12 +9,12 @@ import {
   MAX_COLS,
   MAX_ROWS,
   clampSize,
+  closeError,
   endReasonOf,
   errorCodeOf,
   type AttachMode,
   type ClientMessage,
   type EndReason,
-  type NoticeLevel,
   type OutputFrame,
   type PreviewInfo,
   type ServerMessage,
@@ -24,55 +24,10 @@ import {
 } from './protocol.js';
 import { ReconnectPolicy } from './reconnect-policy.js';
 import { settleOnce } from './settle-once.js';
-import { Tunnel } from './tunnel.js';
-import type { SessionFeatures, TerminalSession } from './terminal-session.js';
+import type { OutputEvent, SessionEvents, SessionFeatures, SessionStatus, SnapshotEvent, TerminalSession } from './terminal-session.js';
+import type { Tunnel } from './tunnel.js';
+import { TunnelChannels } from './tunnel-channels.js';
 import type { WebSocketConstructor } from './websocket.js';
-
-/** Where a session is in its life. */
-export type SessionStatus = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'ended' | 'error';
-
-/** Output bytes for one terminal, with the stream offset of the first byte. */
-export interface OutputEvent {
-  /** Terminal id. */
-  terminal: number;
-  /** Stream offset of `data[0]`. */
-  offset: number;
-  /** The bytes, exactly as the pty produced them. */
-  data: Uint8Array;
-}
-
-/** Events a {@link Session} emits; subscribe with `session.on(name, cb)`. */
-export interface SessionEvents {
-  /** The status changed. */
-  status(status: SessionStatus): void;
-  /** The connection was lost; attempt `attempt` to resume starts after `delayMs`. */
-  reconnecting(event: { attempt: number; delayMs: number }): void;
-  /** A terminal produced output. Every byte arrives exactly once, in order, across reconnects. */
-  output(event: OutputEvent): void;
-  /**
-   * The output since the last byte this client had is gone from the server's replay buffer:
-   * replace the terminal's screen with `data` (a serialized screen); output continues at `offset`.
-   */
-  snapshot(event: { terminal: number; offset: number; data: string }): void;
-  /** A terminal was opened. */
-  terminal(info: TerminalInfo): void;
-  /** A preview of a web server in the session is available (listed by the manifest, or asked for). */
-  preview(preview: PreviewInfo): void;
-  /** A terminal's process exited. */
-  exit(event: { terminal: number; code: number | null }): void;
-  /** A task changed state. */
-  task(task: TaskInfo): void;
-  /** The whole task list was replaced (on attach, or after a manifest reload). */
-  tasks(tasks: TaskInfo[]): void;
-  /** Progress over all tasks. */
-  progress(progress: { done: number; total: number }): void;
-  /** A message for the person at the page (for example: the manifest was reloaded, or is invalid). */
-  notice(notice: { level: NoticeLevel; message: string }): void;
-  /** The session ended for good. */
-  ended(reason: EndReason): void;
-  /** Something went wrong; the session may still be usable unless status is `error`. */
-  error(error: PlaygroundError): void;
-}
 
 /** What a {@link Session} needs to attach to a server-side session. */
 export interface SessionOptions {
@@ -109,7 +64,6 @@ const decoder = new TextDecoder();
  * holds the state the server reported and the promise of {@link open}.
  */
 export class Session implements TerminalSession {
-  /** Everything: tasks, resume, tabs. */
   /** What this server offers; `save` and `preview` are known once attached (the welcome says). */
   readonly features: SessionFeatures = { tasks: true, resume: true, tabs: true, save: false, preview: false };
   /** Session id (safe to show; useless without a token). */
@@ -133,14 +87,13 @@ export class Session implements TerminalSession {
   #tasks: TaskInfo[] = [];
   #playground = { name: '', title: '' };
   #machines: string[] = [];
-  #tunnels = new Map<number, Tunnel>();
+  #tunnels = new TunnelChannels(() => this.#connection);
   /** The pending {@link save}, answered by `saved` or the next `error`. */
   #saving: { resolve: (snapshot: SnapshotInfo) => void; reject: (error: PlaygroundError) => void } | undefined;
-  #nextChannel = 1;
   #previews: PreviewInfo[] = [];
   #grantedMode: AttachMode | undefined;
   /** Output and snapshots that came before anyone listened to output, in order. */
-  #early: (OutputEvent | { terminal: number; offset: number; data: string })[] = [];
+  #early: (OutputEvent | SnapshotEvent)[] = [];
   /** True once the session has been ready on some connection (only then are drops retried). */
   #wasUp = false;
 
@@ -189,22 +142,7 @@ export class Session implements TerminalSession {
    * close when the connection drops (a reconnect does not bring them back).
    */
   openTunnel(port: number, machine?: string): Tunnel {
-    let channel = this.#nextChannel;
-    while (this.#tunnels.has(channel)) channel = (channel % 0xffff) + 1;
-    this.#nextChannel = (channel % 0xffff) + 1;
-    const tunnel = new Tunnel(
-      channel,
-      (data) => this.#connection?.sendTunnel(channel, data),
-      () => {
-        this.#tunnels.delete(channel);
-        this.#send({ type: 'tunnel-close', channel });
-      },
-    );
-    this.#tunnels.set(channel, tunnel);
-    tunnel.on('close', () => this.#tunnels.delete(channel));
-    if (!this.#connection?.open) queueMicrotask(() => tunnel.ended('the session is not connected'));
-    else this.#send({ type: 'tunnel-open', channel, port, ...(machine ? { machine } : {}) });
-    return tunnel;
+    return this.#tunnels.open(port, machine);
   }
 
   /**
@@ -248,7 +186,7 @@ export class Session implements TerminalSession {
     if (!this.#listening()) return;
     for (const event of this.#early.splice(0)) {
       if ('data' in event && typeof event.data !== 'string') this.#deliverOutput(event as OutputEvent);
-      else this.#emitter.emit('snapshot', event as { terminal: number; offset: number; data: string });
+      else this.#emitter.emit('snapshot', event as SnapshotEvent);
     }
   }
 
@@ -318,7 +256,7 @@ export class Session implements TerminalSession {
   #drop(): void {
     const connection = this.#connection;
     this.#connection = undefined;
-    for (const tunnel of [...this.#tunnels.values()]) tunnel.ended('the session was closed');
+    this.#tunnels.endAll('the session was closed');
     this.#attempt.clear();
     connection?.close(1000, 'client closed');
   }
@@ -365,11 +303,11 @@ export class Session implements TerminalSession {
         }
       }),
       connection.on('invalid', (error) => this.#emitter.emit('error', error)),
-      connection.on('tunnel', (channel, data) => this.#tunnels.get(channel)?.received(data)),
+      connection.on('tunnel', (channel, data) => this.#tunnels.received(channel, data)),
       connection.on('close', (code, reason) => {
         if (this.#connection !== connection) return;
         this.#connection = undefined;
-        for (const tunnel of [...this.#tunnels.values()]) tunnel.ended('the connection to the server was lost');
+        this.#tunnels.endAll('the connection to the server was lost');
         this.#attempt.clear();
         const error = closeError(code, reason, this.#options.url);
         settle(error ?? new PlaygroundError(ErrorCode.Network, 'connection closed before the session was ready'));
@@ -421,12 +359,9 @@ export class Session implements TerminalSession {
         this.#acks.track(message.terminal.id);
         this.#emitter.emit('terminal', message.terminal);
         break;
-      case 'tunnel': {
-        const tunnel = this.#tunnels.get(message.channel);
-        if (message.open) tunnel?.opened();
-        else tunnel?.ended(message.error);
+      case 'tunnel':
+        this.#tunnels.answered(message.channel, message.open, message.error);
         break;
-      }
       case 'preview':
         this.#previews = [...this.#previews.filter((p) => p.url !== message.preview.url), message.preview];
         this.#emitter.emit('preview', message.preview);
@@ -520,30 +455,5 @@ export class Session implements TerminalSession {
   /** Decodes a terminal's bytes as UTF-8 text (convenience for Node scripts and tests). */
   static text(data: Uint8Array): string {
     return decoder.decode(data);
-  }
-}
-
-function closeError(code: number, reason: string, url: string): PlaygroundError | undefined {
-  const why = reason ? `: ${reason}` : '';
-  switch (code) {
-    case 1000:
-    case CloseCode.Ended:
-      return undefined;
-    case CloseCode.Unauthorized:
-      return new PlaygroundError(ErrorCode.Unauthorized, `the server refused the session token${why}`);
-    case CloseCode.NotFound:
-      return new PlaygroundError(ErrorCode.SessionNotFound, `the session no longer exists${why}`);
-    case CloseCode.ProtocolError:
-      return new PlaygroundError(ErrorCode.Protocol, `protocol error${why}`);
-    case CloseCode.Limit:
-      return new PlaygroundError(ErrorCode.Limit, `a server limit was exceeded${why}`);
-    case CloseCode.Expired:
-    case CloseCode.Shutdown:
-    case CloseCode.Kicked:
-      return new PlaygroundError(ErrorCode.Ended, `the session ended${why}`);
-    case 1006:
-      return new PlaygroundError(ErrorCode.Network, `connection to ${url} failed or was refused`);
-    default:
-      return new PlaygroundError(ErrorCode.Network, `connection closed (code ${code})${why}`);
   }
 }

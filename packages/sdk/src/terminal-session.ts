@@ -1,6 +1,62 @@
 import type { Unsubscribe } from 'nanoevents';
-import type { AttachMode, PreviewInfo, SnapshotInfo, TaskInfo, TerminalInfo } from './protocol.js';
-import type { SessionEvents, SessionStatus } from './session.js';
+import type { PlaygroundError } from './errors.js';
+import type { AttachMode, EndReason, NoticeLevel, PreviewInfo, SnapshotInfo, TaskInfo, TerminalInfo } from './protocol.js';
+
+/** Where a session is in its life. */
+export type SessionStatus = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'ended' | 'error';
+
+/** Output bytes for one terminal, with the stream offset of the first byte. */
+export interface OutputEvent {
+  /** Terminal id. */
+  terminal: number;
+  /** Stream offset of `data[0]`. */
+  offset: number;
+  /** The bytes, exactly as the pty produced them. */
+  data: Uint8Array;
+}
+
+/** A terminal's screen as the server serialized it, standing in for output the client can no longer get. */
+export interface SnapshotEvent {
+  /** Terminal id. */
+  terminal: number;
+  /** Stream offset at which output continues after the snapshot. */
+  offset: number;
+  /** The serialized screen, to write into a cleared terminal. */
+  data: string;
+}
+
+/** Events a {@link TerminalSession} emits; subscribe with `session.on(name, cb)`. */
+export interface SessionEvents {
+  /** The status changed. */
+  status(status: SessionStatus): void;
+  /** The connection was lost; attempt `attempt` to resume starts after `delayMs`. */
+  reconnecting(event: { attempt: number; delayMs: number }): void;
+  /** A terminal produced output. Every byte arrives exactly once, in order, across reconnects. */
+  output(event: OutputEvent): void;
+  /**
+   * The output since the last byte this client had is gone from the server's replay buffer:
+   * replace the terminal's screen with `data` (a serialized screen); output continues at `offset`.
+   */
+  snapshot(event: SnapshotEvent): void;
+  /** A terminal was opened. */
+  terminal(info: TerminalInfo): void;
+  /** A preview of a web server in the session is available (listed by the manifest, or asked for). */
+  preview(preview: PreviewInfo): void;
+  /** A terminal's process exited. */
+  exit(event: { terminal: number; code: number | null }): void;
+  /** A task changed state. */
+  task(task: TaskInfo): void;
+  /** The whole task list was replaced (on attach, or after a manifest reload). */
+  tasks(tasks: TaskInfo[]): void;
+  /** Progress over all tasks. */
+  progress(progress: { done: number; total: number }): void;
+  /** A message for the person at the page (for example: the manifest was reloaded, or is invalid). */
+  notice(notice: { level: NoticeLevel; message: string }): void;
+  /** The session ended for good. */
+  ended(reason: EndReason): void;
+  /** Something went wrong; the session may still be usable unless status is `error`. */
+  error(error: PlaygroundError): void;
+}
 
 /** What a server behind a {@link TerminalSession} can do. */
 export interface SessionFeatures {

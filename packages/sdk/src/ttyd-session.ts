@@ -2,8 +2,7 @@ import { createNanoEvents, type Unsubscribe } from 'nanoevents';
 import { ErrorCode, PlaygroundError } from './errors.js';
 import { settleOnce } from './settle-once.js';
 import { MAX_COLS, MAX_ROWS, clampSize, type AttachMode, type TaskInfo, type TerminalInfo } from './protocol.js';
-import type { SessionEvents, SessionStatus } from './session.js';
-import type { SessionFeatures, TerminalSession } from './terminal-session.js';
+import type { SessionEvents, SessionFeatures, SessionStatus, TerminalSession } from './terminal-session.js';
 import type { WebSocketConstructor, WebSocketLike } from './websocket.js';
 
 /** The WebSocket subprotocol a stock ttyd speaks. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { descriptorLimit } from './descriptor-headroom.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** Everything the reference server can be told, with safe defaults for a public host. */
@@ -18,6 +19,11 @@ export interface ServerConfig {
   allowNetwork?: boolean | undefined;
   /** Sandbox driver by name (IX_SANDBOX: `bwrap`, the default, `host`, or any registered driver; drivers.ts). */
   sandbox: string;
+  /**
+   * The driver for playgrounds with an image that the `sandbox` driver cannot run (IX_IMAGE_SANDBOX,
+   * default `machines`).
+   */
+  imageSandbox?: string | undefined;
   /** Page origins allowed to open sessions (IX_ORIGINS, comma-separated); undefined: the server's own. */
   origins?: string[] | undefined;
   /** Sessions on this server (IX_MAX_SESSIONS, default 32). */
@@ -56,6 +62,8 @@ export interface ServerConfig {
   snapshots?: { dir: string; maxBytes: number; ttlMs: number } | false;
   /** The operator's token for the admin API (`ix-playground ls` and `stop`); IX_ADMIN_TOKEN, at least 24 characters; unset: no admin API. */
   adminToken?: string | undefined;
+  /** Where the kubernetes driver puts sessions (IX_K8S_*; docs/kubernetes.md). */
+  kubernetes?: KubernetesConfig | undefined;
   /** Signed session tokens (IX_TOKEN_*): when set, creating a session needs one (docs/operating.md). */
   tokens?: TokenConfig | undefined;
   /** Detached-session grace period in ms (IX_GRACE, default 5m). */
@@ -215,17 +223,42 @@ function tokens(env: NodeJS.ProcessEnv): TokenConfig | undefined {
   return { secret, publicKey, algorithm, issuer, audience, maxAgeMs };
 }
 
-/** The process's limit on open descriptors (soft), from /proc; undefined if unknown. */
-export function descriptorLimit(): number | undefined {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max open files'));
-    const soft = Number(line?.split(/\s{2,}/)[1]);
-    return Number.isFinite(soft) ? soft : undefined;
-  } catch {
-    return undefined;
-  }
+/** The kubernetes driver's settings. */
+export interface KubernetesConfig {
+  /** Namespace of the sessions' pods (IX_K8S_NAMESPACE, default `default`). */
+  namespace: string;
+  /** The agent's image (IX_K8S_AGENT_IMAGE, required for the driver). */
+  agentImage: string | undefined;
+  /** The image of playgrounds that name none (IX_K8S_DEFAULT_IMAGE). */
+  defaultImage: string | undefined;
+  /** Ask for user namespaces, `hostUsers: false` (IX_K8S_USER_NAMESPACES, default 1). */
+  userNamespaces: boolean;
+  /**
+   * The gateways' shared secret (IX_K8S_SECRET, at least 24 characters): with it, sessions live in
+   * their pods and any gateway replica serves any page; without it, in this server.
+   */
+  secret: string | undefined;
+}
+
+function kubernetesConfig(env: NodeJS.ProcessEnv): KubernetesConfig {
+  const namespace = env.IX_K8S_NAMESPACE || 'default';
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw new ConfigError(`IX_K8S_NAMESPACE must be a namespace name, got "${namespace}"`);
+  const secret = env.IX_K8S_SECRET || undefined;
+  if (secret && secret.length < 24) throw new ConfigError('IX_K8S_SECRET must be at least 24 characters (use a long random string)');
+  return {
+    namespace,
+    agentImage: env.IX_K8S_AGENT_IMAGE || undefined,
+    defaultImage: env.IX_K8S_DEFAULT_IMAGE || undefined,
+    userNamespaces: env.IX_K8S_USER_NAMESPACES !== '0',
+    secret,
+  };
+}
+
+/** A sandbox driver's name from `key` (drivers.ts says which exist; this only checks the shape). */
+function driverName(env: NodeJS.ProcessEnv, key: string, fallback: string): string {
+  const name = env[key] || fallback;
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) throw new ConfigError(`${key} must be a driver name like "bwrap" or "machines", got "${name}"`);
+  return name;
 }
 
 /** Reads the configuration from environment variables. */
@@ -233,8 +266,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
   const port = number(env, 'PORT', 8080);
   if (port > 65535) throw new ConfigError(`PORT must be at most 65535, got ${port}`);
   const host = env.HOST || '127.0.0.1';
-  const sandbox = env.IX_SANDBOX || 'bwrap';
-  if (!/^[a-z][a-z0-9-]{0,31}$/.test(sandbox)) throw new ConfigError(`IX_SANDBOX must be a driver name like "bwrap" or "host", got "${sandbox}"`);
+  const sandbox = driverName(env, 'IX_SANDBOX', 'bwrap');
+  const imageSandbox = driverName(env, 'IX_IMAGE_SANDBOX', 'machines');
   const origins = env.IX_ORIGINS
     ? env.IX_ORIGINS.split(',')
         .map((o) => o.trim())
@@ -246,6 +279,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     playgrounds: path.resolve(env.PLAYGROUNDS || 'examples/playgrounds'),
     staticDir: env.IX_STATIC === '' ? '' : path.resolve(env.IX_STATIC || 'examples'),
     sandbox,
+    imageSandbox,
     allowNetwork: env.IX_ALLOW_NETWORK === '1',
     origins,
     maxSessions: number(env, 'IX_MAX_SESSIONS', 32),
@@ -273,6 +307,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     prebuildImages: flag(env, 'IX_PREBUILD_IMAGES', true),
     tokens: tokens(env),
     adminToken: adminToken(env),
+    kubernetes: kubernetesConfig(env),
     snapshots:
       env.IX_SNAPSHOTS === 'off'
         ? false

@@ -8,8 +8,8 @@ export const DESCRIPTOR_RESERVE = 32;
 
 let limit: number | undefined | null = null;
 
-/** This process's soft limit on open files, from /proc (undefined where it cannot be read or is unlimited). */
-function openFilesLimit(): number | undefined {
+/** This process's soft limit on open files, from /proc (undefined where it cannot be read or is unlimited); read once. */
+export function descriptorLimit(): number | undefined {
   if (limit === null) {
     try {
       const line = readFileSync('/proc/self/limits', 'utf8')
@@ -31,7 +31,7 @@ function openFilesLimit(): number | undefined {
  * would keep it there; refusing early, with descriptors to spare, lets it recover.
  */
 export function descriptorUse(): { open: number; limit: number } | undefined {
-  const max = openFilesLimit();
+  const max = descriptorLimit();
   if (max === undefined) return undefined;
   try {
     return { open: readdirSync('/proc/self/fd').length, limit: max };

@@ -62,14 +62,21 @@ export class SandboxError extends PlaygroundError {
   }
 }
 
+/** `error` itself when it is a {@link PlaygroundError} (it says what the page is shown); otherwise one with `code` and `message`, caused by it. */
+export function asPlaygroundError(error: unknown, code: ErrorCode, message: string): PlaygroundError {
+  return error instanceof PlaygroundError ? error : new PlaygroundError(code, message, { cause: error });
+}
+
 /** Error codes of the operating system that mean "out of a resource for now", not "broken". */
 const EXHAUSTED = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM', 'ENOSPC']);
 
 /**
  * Turns a failure to spawn or open something into a {@link PlaygroundError}: `unavailable` (try
- * again shortly) when the host ran out of descriptors or processes, `sandbox` otherwise.
+ * again shortly) when the host ran out of descriptors or processes, `sandbox` otherwise; a
+ * `PlaygroundError` is passed through as it is.
  */
 export function resourceError(what: string, error: unknown): PlaygroundError {
+  if (error instanceof PlaygroundError) return error; // it says already what went wrong
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = (error as Error | undefined)?.message ?? String(error);
   if ((code && EXHAUSTED.has(code)) || /EMFILE|ENFILE|EAGAIN|Too many open files|Resource temporarily unavailable/.test(message)) {

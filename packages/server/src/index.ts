@@ -1,18 +1,22 @@
 /**
- * @ix-playground/server: the reference playground server.
+ * @ix-playground/server: the reference playground server. What a program that embeds it uses:
+ * start it, configure it, check manifests, add a sandbox driver, verify its webhooks. The rest
+ * (gateway, sessions, terminals, the local sandbox machinery) is internal.
  * @packageDocumentation
  */
 export { startServer, type PlaygroundServer } from './server.js';
 export { runServer } from './run-server.js';
-export { createDriver, registerDriver, driverNames, type DriverFactory } from './drivers.js';
 export { configFromEnv, isLoopback, ConfigError, type ServerConfig } from './config.js';
-export { parseManifest, checkManifest, loadManifest, loadManifests } from './manifest.js';
-export { manifestSchema, type Manifest, type ManifestTask } from './manifest-schema.js';
-export { BwrapDriver, type BwrapDriverOptions } from './bwrap-driver.js';
-export { HostDriver } from './host-driver.js';
+export { parseManifest, checkManifest, loadManifest, loadManifests } from './manifest/manifest.js';
+export { manifestSchema, describeImage, type Manifest, type ManifestTask, type ImageSpec } from './manifest/manifest-schema.js';
+export { createDriver, registerDriver, driverNames, type DriverFactory } from './sandbox/drivers.js';
 export {
   learnerEnv,
   singleMachine,
+  goneError,
+  goneResult,
+  NO_USAGE,
+  MAX_EXEC_OUTPUT,
   type Sandbox,
   type SandboxDriver,
   type SandboxSpec,
@@ -20,16 +24,11 @@ export {
   type MachineSpec,
   type SandboxUsage,
   type ExecResult,
-} from './sandbox.js';
-export type { Pty } from './pty.js';
-export { spawnLocalPty, type LocalPtyOptions } from './node-pty-process.js';
-export { PlaygroundSession, INIT_TIMEOUT_MS, type PlaygroundSessionEvents, type PlaygroundSessionOptions } from './playground-session.js';
-export { SessionManager, type SessionLimits } from './session-manager.js';
-export { TaskRunner, type TaskRunnerOptions, type TaskRunnerEvents, type RunOptions } from './task-runner.js';
-export { WebhookSender, sendTaskEvents, signWebhook, type WebhookEvent, type WebhookOptions, type TaskEventSource } from './webhook.js';
-export { ManifestWatcher, type ManifestWatcherOptions, type LiveSessions } from './manifest-watcher.js';
-export { RingBuffer } from './ring-buffer.js';
-export { OriginPolicy } from './origin-policy.js';
-export { ManifestError, SandboxError } from './errors.js';
-export { AdminApi, type SessionSummary } from './admin-api.js';
-export { SnapshotStore, type SnapshotInfo, type SnapshotStoreOptions } from './snapshot-store.js';
+} from './sandbox/sandbox.js';
+export type { Pty } from './sandbox/pty.js';
+export type { SessionManager, SessionLimits } from './session/session-manager.js';
+export type { PlaygroundSession } from './session/playground-session.js';
+export type { SnapshotInfo } from './session/snapshot-store.js';
+export type { SessionSummary } from './http/admin-api.js';
+export { signWebhook, type WebhookEvent } from './tasks/webhook.js';
+export { PlaygroundError, ManifestError, SandboxError, LimitError, ErrorCode } from './errors.js';

@@ -2,29 +2,30 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { widgetFileHeaders } from './cdn-headers.js';
-import { AdminApi } from './admin-api.js';
-import { ProxyTrust } from './client-address.js';
-import { PreviewServer } from './preview-server.js';
+import { widgetFileHeaders } from './http/cdn-headers.js';
+import { AdminApi } from './http/admin-api.js';
+import { ProxyTrust } from './http/client-address.js';
+import { PreviewServer } from './http/preview-server.js';
 import type { ServerConfig } from './config.js';
-import { ConnectionCounter } from './connection-counter.js';
-import { createDriver } from './drivers.js';
-import { prepareMachines } from './machines-startup.js';
-import { usesImages } from './playground-machines.js';
+import { ConnectionCounter } from './http/connection-counter.js';
+import { SandboxDrivers, createDriver } from './sandbox/drivers.js';
+import { KubernetesDriver } from './sandbox/kubernetes/kubernetes-driver.js';
+import { ClusterSessions } from './session/cluster-sessions.js';
+import { machinesOf } from './session/playground-machines.js';
 import { ErrorCode, PlaygroundError } from './errors.js';
-import { Gateway } from './gateway.js';
-import { HeaderRules } from './header-rules.js';
-import { HttpApi, sendError, sendJson } from './http-api.js';
-import { loadManifests } from './manifest.js';
-import { ManifestWatcher } from './manifest-watcher.js';
-import type { Manifest } from './manifest-schema.js';
-import { OriginPolicy } from './origin-policy.js';
-import type { SandboxDriver } from './sandbox.js';
-import { SessionManager } from './session-manager.js';
-import { SessionTokens } from './session-tokens.js';
-import { SnapshotStore } from './snapshot-store.js';
-import { serveStatic } from './static-files.js';
-import { WebhookSender, sendTaskEvents } from './webhook.js';
+import { Gateway } from './gateway/gateway.js';
+import { HeaderRules } from './http/header-rules.js';
+import { HttpApi, sendError, sendJson } from './http/http-api.js';
+import { loadManifests } from './manifest/manifest.js';
+import { ManifestWatcher } from './manifest/manifest-watcher.js';
+import type { Manifest } from './manifest/manifest-schema.js';
+import { OriginPolicy } from './http/origin-policy.js';
+import type { SandboxDriver } from './sandbox/sandbox.js';
+import { SessionManager } from './session/session-manager.js';
+import { SessionTokens } from './http/session-tokens.js';
+import { SnapshotStore } from './session/snapshot-store.js';
+import { serveStatic } from './http/static-files.js';
+import { WebhookSender, sendTaskEvents } from './tasks/webhook.js';
 
 /** A running reference server. */
 export interface PlaygroundServer {
@@ -52,21 +53,43 @@ function widgetDir(): string | undefined {
   }
 }
 
+/** Sessions in the cluster's pods, when the server runs the kubernetes driver with the gateways' shared secret (IX_K8S_SECRET). */
+function clusterSessions(config: ServerConfig, driver: SandboxDriver): ClusterSessions | undefined {
+  if (!(driver instanceof KubernetesDriver) || !config.kubernetes?.secret) return undefined;
+  return new ClusterSessions(driver.pods, {
+    secret: config.kubernetes.secret,
+    graceMs: config.graceMs,
+    replayBytes: config.replayBytes,
+    checkIntervalMs: config.checkIntervalMs,
+    maxSessions: config.maxSessions,
+    maxSessionsPerClient: config.maxSessionsPerClient,
+  });
+}
+
 /** Loads the manifests, starts the HTTP server and WebSocket gateway, and listens. */
 export async function startServer(config: ServerConfig, driver: SandboxDriver = createDriver(config)): Promise<PlaygroundServer> {
   const manifests = await loadManifests(config.playgrounds);
   const limits = (await driver.describeLimits?.()) ?? `the ${driver.name} driver enforces no kernel limits`;
   const origins = new OriginPolicy(config.origins ?? []);
-  // Playgrounds with images run as machines; the others on the configured driver.
-  let machines: SandboxDriver | undefined;
-  const machinesDriver = () => (machines ??= createDriver({ ...config, sandbox: 'machines' }));
-  const sessions = new SessionManager((manifest) => (usesImages(manifest) ? machinesDriver() : driver), config);
-  if (config.prebuildImages !== false) prepareMachines([...manifests.values()], machinesDriver);
+  // Each playground runs on the configured driver if it can, on the image driver if not.
+  const drivers = SandboxDrivers.fromConfig(config, driver);
+  const imagesOf = (manifest: Manifest) => machinesOf(manifest).map((m) => m.image);
+  const sessions = new SessionManager((manifest) => drivers.pick(manifest.name, imagesOf(manifest)), config);
+  if (config.prebuildImages !== false) {
+    const playgrounds = [...manifests.values()].map((m) => ({ name: m.name, images: imagesOf(m) }));
+    drivers.prepare(playgrounds, (line) => console.log(`[ix-playground] ${line}`));
+  }
   const webhooks = config.webhook ? new WebhookSender(config.webhook) : undefined;
   if (webhooks) sessions.onCreated((session) => sendTaskEvents(webhooks, session));
   const proxies = new ProxyTrust(config.trustProxy ?? []);
   const snapshots = config.snapshots ? new SnapshotStore(config.snapshots) : undefined;
-  const api = new HttpApi(() => manifests, sessions, origins, {
+  // On a cluster with a shared secret, sessions live in their pods: any replica starts them and carries pages to them.
+  const cluster = clusterSessions(config, driver);
+  const reaper =
+    cluster &&
+    setInterval(() => void cluster.reap().catch((error: Error) => console.error(`[ix-playground] reaping ended sessions: ${error.message}`)), 15_000);
+  reaper?.unref();
+  const api = new HttpApi(() => manifests, cluster ?? sessions, origins, {
     tokens: config.tokens ? new SessionTokens(config.tokens) : undefined,
     proxies,
     admin: new AdminApi(config.adminToken, sessions),
@@ -100,6 +123,7 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
     },
     previews,
     snapshots,
+    cluster,
   );
   const connections = new ConnectionCounter(config.maxConnections ?? 0, config.maxConnectionsPerClient ?? 64);
   const widget = widgetDir();
@@ -154,7 +178,8 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
     server.listen(config.port, config.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const watcher = config.watch !== false ? new ManifestWatcher(config.playgrounds, manifests, sessions) : undefined;
+  const onReload = cluster ? (manifest: Manifest) => void cluster.replaceManifest(manifest) : undefined;
+  const watcher = config.watch !== false ? new ManifestWatcher(config.playgrounds, manifests, sessions, { ...(onReload ? { onReload } : {}) }) : undefined;
   sessions.warm(manifests.values()); // IX_WARM_POOL: sessions made ahead, in the background
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   // The default allowlist is the server's own origins, known only now (the port may have been 0).
@@ -167,11 +192,11 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
     limits,
     async close() {
       watcher?.close();
+      clearInterval(reaper);
       await sessions.shutdown(); // clients hear `ended {reason: shutdown}` before their sockets close
       gateway.close();
       await webhooks?.close(2000);
-      await driver.close?.();
-      await machines?.close?.();
+      await drivers.close();
       await previews?.close();
       snapshots?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

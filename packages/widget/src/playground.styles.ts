@@ -1,13 +1,13 @@
-import { css, unsafeCSS } from 'lit';
+import { css } from 'lit';
+import { darkTheme, hiddenStyles } from './shared.styles.js';
 
 /** The dark palette: the `theme="dark"` attribute, or `prefers-color-scheme: dark` without `theme`. */
-const dark = unsafeCSS(`
-  color-scheme: dark;
+const dark = `
   --_bg: var(--ix-playground-bg, #1e1e1e);
   --_fg: var(--ix-playground-fg, #e6e6e6);
   --_focus: var(--ix-playground-focus, #6cb6ff);
   --_sel: var(--ix-playground-selection, #6cb6ff55);
-`);
+`;
 
 /**
  * Styles of `<ix-playground>`. xterm's own stylesheet is not here: the terminal controller adopts
@@ -33,14 +33,6 @@ export const playgroundStyles = [
       overflow: hidden;
       font-family: system-ui, sans-serif;
     }
-    :host([theme='dark']) {
-      ${dark}
-    }
-    @media (prefers-color-scheme: dark) {
-      :host(:not([theme='light'])) {
-        ${dark}
-      }
-    }
     .terminal {
       position: relative;
       flex: 1;
@@ -55,9 +47,6 @@ export const playgroundStyles = [
     .screen {
       position: absolute;
       inset: 0;
-    }
-    [hidden] {
-      display: none !important;
     }
     .placeholder {
       font: 14px/1.2 ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace;
@@ -102,14 +91,6 @@ export const playgroundStyles = [
     .message::first-letter {
       text-transform: uppercase;
     }
-    .visually-hidden {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      overflow: hidden;
-      clip-path: inset(50%);
-      white-space: nowrap;
-    }
     button {
       font: inherit;
       padding: 0.35em 1em;
@@ -124,4 +105,6 @@ export const playgroundStyles = [
       outline-offset: -2px;
     }
   `,
+  darkTheme(dark),
+  hiddenStyles,
 ];

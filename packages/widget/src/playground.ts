@@ -4,7 +4,8 @@ import type { CreateSessionOptions, SessionStatus, TerminalSession } from '@ix-p
 import { ErrorCode, PlaygroundError } from '@ix-playground/sdk/errors';
 import { IxErrorEvent, IxStatusEvent } from './events.js';
 import { playgroundStyles } from './playground.styles.js';
-import type { Notice, TerminalController, TerminalHost } from './terminal-controller.js';
+import type { TerminalController } from './terminal-controller.js';
+import type { Notice, TerminalHost } from './terminal-host.js';
 import { loadXterm } from './xterm-loader.js';
 
 /** When the element starts its terminal. */
@@ -44,11 +45,22 @@ const MAX_AUTO_RETRIES = 6;
  *
  * @csspart terminal - The area the terminals render into (it shows the focus ring).
  * @csspart placeholder - What is drawn before the terminal loads.
- * @csspart toolbar - The bar above the terminal: tabs, new-tab and screen-reader buttons.
- * @csspart tabs - The tab list (one tab per terminal of the session).
+ * @csspart toolbar - The bar above the terminal: tabs, new-tab, preview, save and screen-reader buttons.
+ * @csspart tabs - The tab list (one tab per terminal of the session, then one per web preview).
  * @csspart tab - One tab button.
  * @csspart new-tab - The button that opens a new terminal.
+ * @csspart preview-button - The button that asks which port to preview (where the server allows web previews).
+ * @csspart save-button - The button that asks whether to save and stop (where the server allows saving).
  * @csspart screen-reader-toggle - The button that turns screen-reader mode on and off.
+ * @csspart strip - The question under the toolbar: which port to preview, or whether to save and stop.
+ * @csspart save-confirm - The strip's "Save and stop" button.
+ * @csspart preview-open-button - The strip's "Preview" button.
+ * @csspart preview - A web preview's panel (reload button, address, link and the page), shown instead of a terminal.
+ * @csspart preview-reload - A preview's reload button.
+ * @csspart preview-open - A preview's "Open in new tab" link.
+ * @csspart resume-offer - The offer to resume a saved playground or start fresh, over the whole element.
+ * @csspart resume-button - The offer's "Resume your playground" button.
+ * @csspart fresh-button - The offer's "Start fresh" button.
  * @csspart hint - "Esc then Tab leaves the terminal", shown while the terminal has the focus.
  * @csspart overlay - The status overlay (connecting, ended, error); its `data-code` is the error code.
  * @csspart overlay-button - The overlay's button (Retry, Start a new session, Start terminal).

@@ -1,8 +1,9 @@
 import { html, nothing, render, svg } from 'lit';
 import type { PreviewInfo } from '@ix-playground/sdk';
+import { adoptOnce } from './xterm-open.js';
 
-/** Styles of the preview panels (adopted into the element when the first preview is shown). */
-export const previewCss = `
+/** Styles of the preview panels, adopted into the element when the first preview is shown. */
+const css = `
 .previews{position:absolute;inset:0;z-index:5}
 .preview{position:absolute;inset:0;display:flex;flex-direction:column;gap:4px}
 .preview .bar{display:flex;align-items:center;gap:.5em;font-size:.8em}
@@ -22,8 +23,9 @@ export class PreviewPanel {
   readonly #loaded = new Set<string>();
   #shown: string | undefined;
 
-  /** Renders into a new box inside `area` (the element's terminal area). */
+  /** Renders into a new box inside `area` (the element's terminal area), bringing its styles. */
   constructor(area: HTMLElement) {
+    adoptOnce(area.getRootNode(), css);
     this.#box = document.createElement('div');
     this.#box.className = 'previews';
     this.#box.hidden = true;

@@ -1,9 +1,11 @@
 import { html, render } from 'lit';
 import type { SnapshotInfo } from '@ix-playground/sdk';
 import { ErrorCode, PlaygroundError } from '@ix-playground/sdk/errors';
+import type { TerminalHost } from './terminal-host.js';
+import { adoptOnce } from './xterm-open.js';
 
-/** Styles of the offer (adopted with it). */
-export const resumeOfferCss = `
+/** Styles of the offer, adopted with the first one an element shows. */
+const css = `
 .offer{position:absolute;inset:0;z-index:25;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:.75em;padding:1em;text-align:center;background:var(--_bg)}
 .offer p{margin:0;max-width:34em;font-size:.9em}
 .offer div{display:flex;flex-wrap:wrap;gap:.5em;justify-content:center}
@@ -21,10 +23,15 @@ export function savedDate(iso: string): string {
  * {@link ResumeOffer.cancel} is called (the element left the page).
  */
 export class ResumeOffer {
+  readonly #host: TerminalHost;
   readonly #box: HTMLElement;
   #settle: ((resume: boolean | undefined) => void) | undefined;
 
-  constructor(root: HTMLElement | DocumentFragment) {
+  /** Puts the offer over `host`'s element (bringing its styles). */
+  constructor(host: TerminalHost) {
+    const root = host.root;
+    adoptOnce(root, css);
+    this.#host = host;
     this.#box = document.createElement('div');
     this.#box.className = 'offer';
     this.#box.setAttribute('part', 'resume-offer');
@@ -33,8 +40,9 @@ export class ResumeOffer {
     root.append(this.#box);
   }
 
-  /** Shows the offer for `snapshot` and waits for the reader's choice. */
+  /** Shows the offer for `snapshot`, says so in the element's status line, and waits for the reader's choice. */
   ask(snapshot: SnapshotInfo): Promise<boolean> {
+    this.#host.setStatus('connecting', `You saved this playground on ${savedDate(snapshot.createdAt)}: resume it, or start fresh.`);
     return new Promise((resolve, reject) => {
       this.#settle = (resume) => {
         this.#settle = undefined;

@@ -1,19 +1,16 @@
-import { css, unsafeCSS } from 'lit';
+import { css } from 'lit';
+import { darkTheme, hiddenStyles } from './shared.styles.js';
 
 /** Colours of the dark theme: `theme="dark"`, or `prefers-color-scheme: dark` without a `theme`. */
-const dark = unsafeCSS(`
-  color-scheme: dark;
+const dark = `
   --_fg: var(--ix-run-fg, #e6edf3);
   --_bg: var(--ix-run-bg, #2d333b);
   --_muted: var(--ix-run-muted, #a3abb5);
   --_focus: var(--ix-run-focus, #6cb6ff);
-`);
+`;
 
-/**
- * Styles of `<ix-run>`. The Run button is white on `--ix-run-accent`: the default green is 5.1:1
- * (WCAG AA), in both themes.
- */
-export const runStyles = css`
+/** The rules only `<ix-run>` has. */
+const run = css`
   :host {
     color-scheme: light;
     --_fg: var(--ix-run-fg, #1f2328);
@@ -26,17 +23,6 @@ export const runStyles = css`
     background: var(--_bg);
     border-radius: var(--ix-run-radius, 6px);
     font: var(--ix-run-font, 14px/1.5 ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace);
-  }
-  :host([theme='dark']) {
-    ${dark}
-  }
-  @media (prefers-color-scheme: dark) {
-    :host(:not([theme='light'])) {
-      ${dark}
-    }
-  }
-  :host([hidden]) {
-    display: none;
   }
   .base {
     display: flex;
@@ -81,3 +67,9 @@ export const runStyles = css`
     display: none;
   }
 `;
+
+/**
+ * Styles of `<ix-run>`. The Run button is white on `--ix-run-accent`: the default green is 5.1:1
+ * (WCAG AA), in both themes.
+ */
+export const runStyles = [run, darkTheme(dark), hiddenStyles];

@@ -1,8 +1,8 @@
-import { css, unsafeCSS } from 'lit';
+import { css } from 'lit';
+import { darkTheme, hiddenStyles } from './shared.styles.js';
 
 /** Colours of the dark theme: `theme="dark"`, or `prefers-color-scheme: dark` without a `theme`. */
-const dark = unsafeCSS(`
-  color-scheme: dark;
+const dark = `
   --_fg: var(--ix-tasks-fg, #e6edf3);
   --_bg: var(--ix-tasks-bg, #161b22);
   --_muted: var(--ix-tasks-muted, #9198a1);
@@ -14,10 +14,10 @@ const dark = unsafeCSS(`
   --_focus: var(--ix-tasks-focus, #58a6ff);
   --_info: var(--ix-tasks-info, #58a6ff);
   --_warning: var(--ix-tasks-warning, #d29922);
-`);
+`;
 
-/** Styles of `<ix-tasks>`: light, or dark by `theme` or the reader's `prefers-color-scheme`. */
-export const tasksStyles = css`
+/** The rules only `<ix-tasks>` has. */
+const tasks = css`
   :host {
     color-scheme: light;
     --_fg: var(--ix-tasks-fg, #1f2328);
@@ -38,17 +38,6 @@ export const tasksStyles = css`
     border-radius: var(--ix-tasks-radius, 6px);
     padding: 0.75em 1em;
     font: var(--ix-tasks-font, 15px/1.5 system-ui, sans-serif);
-  }
-  :host([theme='dark']) {
-    ${dark}
-  }
-  @media (prefers-color-scheme: dark) {
-    :host(:not([theme='light'])) {
-      ${dark}
-    }
-  }
-  :host([hidden]) {
-    display: none;
   }
   .header {
     display: flex;
@@ -201,14 +190,6 @@ export const tasksStyles = css`
   a {
     color: var(--_link);
   }
-  .visually-hidden {
-    position: absolute;
-    width: 1px;
-    height: 1px;
-    overflow: hidden;
-    clip-path: inset(50%);
-    white-space: nowrap;
-  }
   button {
     font: inherit;
     font-size: 0.85em;
@@ -235,3 +216,6 @@ export const tasksStyles = css`
     outline-offset: 2px;
   }
 `;
+
+/** Styles of `<ix-tasks>`: light, or dark by `theme` or the reader's `prefers-color-scheme`. */
+export const tasksStyles = [tasks, darkTheme(dark), hiddenStyles];

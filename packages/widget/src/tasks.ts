@@ -43,7 +43,12 @@ const LABEL: Record<TaskState, string> = { blocked: 'Locked', pending: 'To do', 
  * @csspart summary - "2 of 3 tasks done" (an aria-live region).
  * @csspart notices - Messages from the server, e.g. a manifest error while authoring.
  * @csspart list - The list of tasks.
- * @csspart task - One task; also `task-done`, `task-pending`, … by state.
+ * @csspart task - One task; it also has the part of its state:
+ * @csspart task-blocked - A task whose needs are not done yet.
+ * @csspart task-pending - A task to do.
+ * @csspart task-running - A task whose check is running.
+ * @csspart task-done - A done task.
+ * @csspart task-failed - A task whose last check failed.
  * @csspart hint-button - The "Show hint" button.
  * @csspart hint - A revealed hint.
  * @csspart message - What a task's check printed.

@@ -114,3 +114,17 @@ describe('themes', () => {
     expect(still.terminal!.options.cursorBlink).to.equal(false);
   });
 });
+
+describe('the hidden attribute', () => {
+  it('hides the playground, the checklist and the snippet like any element, and shows them again without it', async () => {
+    const elements = [
+      mount('ix-playground', { server: serverUrl, playground: 'hello', connect: 'click', hidden: '' }),
+      mount('ix-tasks', { for: uniqueId('lab'), hidden: '' }),
+      mount('ix-run', { hidden: '' }, 'ls'),
+    ];
+    await Promise.all(elements.map((el) => el.updateComplete));
+    expect(elements.map((el) => getComputedStyle(el).display)).to.deep.equal(['none', 'none', 'none']);
+    for (const el of elements) el.hidden = false;
+    expect(elements.map((el) => getComputedStyle(el).display)).to.deep.equal(['flex', 'block', 'block']);
+  });
+});

@@ -1,5 +1,5 @@
 import { html, nothing, svg, type LitElement } from 'lit';
-import type { TerminalController } from './terminal-controller.js';
+import type { ToolbarModel } from './toolbar-model.js';
 
 /** Styles of what only a booted playground shows: toolbar, tabs, the focus hint and banners. */
 export const toolbarCss = `
@@ -45,16 +45,16 @@ const icon = (path: string) => html`<svg viewBox="0 0 24 24" aria-hidden="true">
  * web previews; buttons for a new tab, a preview of any port, save and stop, and the screen-reader
  * toggle. Asking for a port, or whether to save, opens a strip under the bar.
  */
-export function toolbar(controller: TerminalController, element: LitElement) {
+export function toolbar(model: ToolbarModel, element: LitElement) {
   // Spectators and ttyd have no tabs, but still the screen-reader toggle.
-  const tabs = controller.tabs;
-  const previews = controller.previews;
-  const features = controller.session?.features;
-  if (!controller.terminal) return nothing;
+  const tabs = model.tabs;
+  const previews = model.previews;
+  const features = model.session?.features;
+  if (!model.terminal) return nothing;
   // Every tab in order: the terminals', then the previews'; each knows how to show itself.
   const all = [
-    ...tabs.map((t) => ({ active: t.active, select: () => controller.selectTab(t.id, false) })),
-    ...previews.map((p) => ({ active: p.active, select: () => controller.selectPreview(p.url) })),
+    ...tabs.map((t) => ({ active: t.active, select: () => model.selectTab(t.id, false) })),
+    ...previews.map((p) => ({ active: p.active, select: () => model.selectPreview(p.url) })),
   ];
   const keys = (event: KeyboardEvent) => {
     const at = all.findIndex((t) => t.active);
@@ -69,22 +69,22 @@ export function toolbar(controller: TerminalController, element: LitElement) {
       ${label}
     </button>`;
   const reader = element.hasAttribute('screen-reader');
-  const rw = controller.session?.grantedMode !== 'ro';
+  const rw = model.session?.grantedMode !== 'ro';
   return html`<div class="toolbar" part="toolbar">
       ${
         all.length
           ? html`<div role="tablist" part="tabs" aria-label=${previews.length ? 'Terminals and previews' : 'Terminals'} @keydown=${keys}>
               ${tabs.map((t) =>
-                tab(String(t.id), t.active, () => controller.selectTab(t.id), t.machine ? html`${t.name} <small class="machine">${t.machine}</small>` : t.name),
+                tab(String(t.id), t.active, () => model.selectTab(t.id), t.machine ? html`${t.name} <small class="machine">${t.machine}</small>` : t.name),
               )}
-              ${previews.map((p, i) => tab(`p${i}`, p.active, () => controller.selectPreview(p.url), html`${icon(GLOBE)}${p.title}`))}
+              ${previews.map((p, i) => tab(`p${i}`, p.active, () => model.selectPreview(p.url), html`${icon(GLOBE)}${p.title}`))}
             </div>
-            <button part="new-tab" aria-label="New terminal tab" title="New terminal tab" @click=${() => controller.openTab()}>${icon('M12 5v14M5 12h14')}</button>`
+            <button part="new-tab" aria-label="New terminal tab" title="New terminal tab" @click=${() => model.openTab()}>${icon('M12 5v14M5 12h14')}</button>`
           : nothing
       }
       ${
         rw && features?.preview
-          ? html`<button part="preview-button" aria-label="Preview a web server" title="Preview a web server" aria-expanded=${controller.asking === 'preview'} @click=${() => controller.ask(controller.asking === 'preview' ? undefined : 'preview')}>
+          ? html`<button part="preview-button" aria-label="Preview a web server" title="Preview a web server" aria-expanded=${model.asking === 'preview'} @click=${() => model.ask(model.asking === 'preview' ? undefined : 'preview')}>
               ${icon(GLOBE)}
             </button>`
           : nothing
@@ -92,7 +92,7 @@ export function toolbar(controller: TerminalController, element: LitElement) {
       <span class="end">
         ${
           rw && features?.save
-            ? html`<button part="save-button" aria-expanded=${controller.asking === 'save'} @click=${() => controller.ask(controller.asking === 'save' ? undefined : 'save')}>
+            ? html`<button part="save-button" aria-expanded=${model.asking === 'save'} @click=${() => model.ask(model.asking === 'save' ? undefined : 'save')}>
                 ${icon('M5 3h11l3 3v15H5zM8 3v5h7V3M8 21v-7h8v7')}Save
               </button>`
             : nothing
@@ -102,7 +102,7 @@ export function toolbar(controller: TerminalController, element: LitElement) {
         </button>
       </span>
     </div>
-    ${controller.strip()}`;
+    ${model.strip()}`;
 }
 
 /** A globe: the previews' icon. */

@@ -36,6 +36,16 @@ export function adoptStylesheet(root: Node, css: string): AdoptedStyles {
   return { dispose: () => style.remove() };
 }
 
+/** The stylesheets {@link adoptOnce} adopted, by root. */
+const adopted = new WeakMap<Node, Set<string>>();
+
+/** Adopts a lazily loaded part's stylesheet into `root` the first time the part shows there; later calls do nothing. */
+export function adoptOnce(root: Node, css: string): void {
+  const known = adopted.get(root) ?? new Set();
+  if (!known.has(css)) adoptStylesheet(root, css);
+  adopted.set(root, known.add(css));
+}
+
 /**
  * Opens an xterm.js terminal in `box` and appends `box` to `parent`, without the inline `<style>`
  * elements a strict Content-Security-Policy (`style-src 'self'`) blocks.

@@ -1,4 +1,6 @@
 // Shared by the widget's browser tests (web-test-runner); not part of the package.
+import { PROTOCOL, Session, type TaskInfo, type WebSocketLike } from '@ix-playground/sdk';
+import { IxStatusEvent } from '../src/events.js';
 import type { IxPlayground } from '../src/playground.js';
 
 /** The URL of the real playground server web-test-runner started (see web-test-runner.config.mjs). */
@@ -46,4 +48,61 @@ export function bufferText(el: IxPlayground): string {
   const lines: string[] = [];
   for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
   return lines.join('\n');
+}
+
+/**
+ * A scripted server for one session, speaking the real protocol through the SDK's WebSocket seam,
+ * for states a real shell cannot be made to show on cue (notices, a swapped session).
+ */
+export function scriptedSession(tasks: TaskInfo[]): { session: Session; send(message: object): void; sent: string[] } {
+  let socket: WebSocketLike | undefined;
+  const sent: string[] = [];
+  class ScriptedSocket implements WebSocketLike {
+    readyState = 0;
+    protocol = PROTOCOL;
+    binaryType = 'arraybuffer';
+    onopen: WebSocketLike['onopen'] = null;
+    onmessage: WebSocketLike['onmessage'] = null;
+    onerror: WebSocketLike['onerror'] = null;
+    onclose: WebSocketLike['onclose'] = null;
+    constructor() {
+      // eslint-disable-next-line @typescript-eslint/no-this-alias -- the test keeps the socket the code under test made
+      socket = this;
+      queueMicrotask(() => {
+        this.readyState = 1;
+        this.onopen?.({});
+      });
+    }
+    send(data: string | Uint8Array): void {
+      if (typeof data !== 'string') return;
+      sent.push(data);
+      const message = JSON.parse(data) as { type: string; session: string };
+      if (message.type === 'attach') {
+        const welcome = {
+          type: 'welcome',
+          protocol: PROTOCOL,
+          session: message.session,
+          mode: 'rw',
+          playground: { name: 'scripted', title: 'Scripted lab' },
+          terminals: [],
+          tasks,
+        };
+        queueMicrotask(() => this.onmessage?.({ data: JSON.stringify(welcome) }));
+      }
+    }
+    close(): void {
+      this.readyState = 3;
+    }
+  }
+  const session = new Session({ url: 'ws://scripted.invalid/api/ws', id: 's1', token: 't1', WebSocket: ScriptedSocket });
+  return { session, sent, send: (message) => socket!.onmessage?.({ data: JSON.stringify(message) }) };
+}
+
+/** A real `<ix-playground>` (never started) that reports a given session as ready. */
+export function playgroundWithSession(id: string, session: Session): IxPlayground {
+  const pg = mount('ix-playground', { id, connect: 'click' });
+  Object.defineProperty(pg, 'session', { get: () => session, configurable: true });
+  Object.defineProperty(pg, 'status', { get: () => 'ready', configurable: true });
+  pg.dispatchEvent(new IxStatusEvent({ status: 'ready' }));
+  return pg;
 }

@@ -1,5 +1,5 @@
 import type { SessionSummary } from '@ix-playground/server';
-import type { Command } from '../cli.js';
+import type { Command } from '../command.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 
 /** The admin API's answer for one session (docs/cli.md). */

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { Session, createSession, gatewayUrl, type SessionTicket } from '@ix-playground/sdk';
-import type { Command } from '../cli.js';
+import type { Command } from '../command.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { LocalTerminal } from '../local-terminal.js';
 

@@ -1,7 +1,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { checkManifest } from '@ix-playground/server';
-import type { Command } from '../cli.js';
+import type { Command } from '../command.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 
 /** One problem, as `check --json` prints it. */

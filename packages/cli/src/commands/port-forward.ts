@@ -1,7 +1,7 @@
 import net from 'node:net';
 import WebSocket from 'ws';
 import { Session, gatewayUrl } from '@ix-playground/sdk';
-import type { Command } from '../cli.js';
+import type { Command } from '../command.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 
 /** `LOCAL:[MACHINE:]REMOTE` → its parts. */

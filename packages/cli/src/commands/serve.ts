@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { configFromEnv, runServer } from '@ix-playground/server';
-import type { Command } from '../cli.js';
+import type { Command } from '../command.js';
 import { UsageError } from '../exit-codes.js';
 
 /** Which flag sets which environment variable (the environment is still honoured; flags win). */

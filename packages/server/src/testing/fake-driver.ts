@@ -1,9 +1,22 @@
 // A sandbox driver for tests of the session and gateway logic on hosts without bubblewrap: each
 // machine is a few lines of JavaScript with a tiny shell. It shows what a driver is: this file,
 // plus one `registerDriver('fake', …)` line. Not shipped.
+import { PassThrough, Readable, type Duplex } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import type { Disposable } from '@ix-playground/sdk/disposable';
-import type { Pty } from '../pty.js';
-import type { ExecResult, Machine, MachineSpec, Sandbox, SandboxDriver, SandboxSpec } from '../sandbox.js';
+import { SandboxError } from '../errors.js';
+import type { ImageSpec } from '../manifest/manifest-schema.js';
+import type { Pty } from '../sandbox/pty.js';
+import {
+  goneError,
+  goneResult,
+  type ExecResult,
+  type Machine,
+  type MachineSpec,
+  type Sandbox,
+  type SandboxDriver,
+  type SandboxSpec,
+} from '../sandbox/sandbox.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -13,17 +26,20 @@ type Interpreter = (line: string, size: { cols: number; rows: number }) => { out
 
 /**
  * The fake shell understands `echo …` (with `$$`), `touch F`, `rm F`, `cat F`, `test -f F`, `seq A B`,
- * `stty size`, `true`, `false` and `exit N`, joined with `;`. Unknown commands fail with 127.
+ * `stty size`, `listen PORT TEXT` (a server that answers TEXT on PORT), `true`, `false` and
+ * `exit N`, joined with `;` and `&&`. Unknown commands fail with 127. Scripts run by `exec` also
+ * know `sleep SECONDS` (with `&` at the end: in the background), which keeps them running.
  */
-function interpreter(files: Map<string, string>, pid: number): Interpreter {
+function interpreter(files: Map<string, string>, pid: number, ports: Map<number, string>): Interpreter {
   return (line, size) => {
     let output = '';
     let code = 0;
     for (const command of line
       .split(';')
-      .map((c) => c.trim())
-      .filter(Boolean)) {
-      const [name, ...args] = command.split(/\s+/);
+      .flatMap((c) => c.split('&&').map((part, i) => ({ part: part.trim(), chained: i > 0 })))
+      .filter(({ part }) => part)) {
+      if (command.chained && code !== 0) continue;
+      const [name, ...args] = command.part.split(/\s+/);
       const path = (args[0] ?? '').replace(/^~\//, '');
       switch (name) {
         case 'echo':
@@ -51,6 +67,10 @@ function interpreter(files: Map<string, string>, pid: number): Interpreter {
           break;
         case 'stty':
           output += `${size.rows} ${size.cols}\n`;
+          break;
+        case 'listen':
+          ports.set(Number(args[0]), `${args.slice(1).join(' ')}\n`);
+          code = 0;
           break;
         case 'true':
           code = 0;
@@ -81,6 +101,11 @@ class FakeShell implements Pty {
   #exitCode: number | null | undefined;
   #exited = false;
 
+  /** True once killed or exited. */
+  get killed(): boolean {
+    return this.#exitCode !== undefined;
+  }
+
   constructor(run: Interpreter, size: { cols: number; rows: number }) {
     this.#run = run;
     this.#size = { ...size };
@@ -89,6 +114,8 @@ class FakeShell implements Pty {
 
   onData(listener: (data: Uint8Array) => void): Disposable {
     this.#data.add(listener);
+    // Like a real pty's buffer: what was printed before anyone listened is read by the first listener.
+    if (this.#data.size === 1 && !this.#paused) this.resume();
     return { dispose: () => this.#data.delete(listener) };
   }
 
@@ -144,7 +171,7 @@ class FakeShell implements Pty {
   #emit(text: string): void {
     if (!text) return;
     const chunk = encoder.encode(text);
-    if (this.#paused) this.#pending.push(chunk);
+    if (this.#paused || !this.#data.size) this.#pending.push(chunk);
     else this.#deliver(chunk);
   }
 
@@ -173,40 +200,94 @@ export class FakeMachine implements Machine {
   readonly scripts: string[] = [];
   /** Set by the test: the next `exec` of a script containing this text fails with it. */
   failWith: { match: string; output: string; code: number } | undefined;
+  /** Set by the test: new shells fail with this (a machine that cannot be reached, say). */
+  failShells: Error | undefined;
+  /** The servers `listen` started: what each port answers. */
+  readonly ports = new Map<number, string>();
+  /** What `exec` started that is still running (sleeps, by their command line), and how to stop each. */
+  readonly running = new Map<() => void, string>();
   readonly #run: Interpreter;
   readonly #shells = new Set<FakeShell>();
   disposed = false;
 
-  constructor(spec: MachineSpec, pid: number) {
+  /** `restore`: the files a fake machine exported (JSON), read before the machine is made. */
+  constructor(spec: MachineSpec, pid: number, restore?: Record<string, string>) {
     this.name = spec.name;
-    for (const file of spec.files) this.files.set(file.path, file.content);
-    this.#run = interpreter(this.files, pid);
+    for (const [path, content] of restore ? Object.entries(restore) : spec.files.map((f) => [f.path, f.content] as const)) this.files.set(path, content);
+    this.#run = interpreter(this.files, pid, this.ports);
   }
 
-  spawnShell(size: { cols: number; rows: number }): Pty {
+  /** The shells still open. */
+  get openShells(): number {
+    return [...this.#shells].filter((s) => !s.killed).length;
+  }
+
+  async spawnShell(size: { cols: number; rows: number }): Promise<Pty> {
+    if (this.disposed) throw goneError();
+    if (this.failShells) throw this.failShells;
     const shell = new FakeShell(this.#run, size);
     this.#shells.add(shell);
     return shell;
   }
 
-  async exec(script: string, _timeoutMs: number): Promise<ExecResult> {
+  async exec(script: string, timeoutMs: number): Promise<ExecResult> {
+    if (this.disposed) return goneResult();
     this.scripts.push(script);
     if (this.failWith && script.includes(this.failWith.match))
       return { code: this.failWith.code, output: this.failWith.output, timedOut: false, durationMs: 1 };
+    const started = performance.now();
+    const done = (code: number | null, output: string, timedOut = false) => ({ code, output, timedOut, durationMs: Math.round(performance.now() - started) });
     let output = '';
     let code = 0;
-    for (const line of script.split('\n').filter((l) => l.trim())) {
+    for (const line of script.split(/[\n;]/).filter((l) => l.trim())) {
+      const [command, seconds] = line.trim().split(/\s+/);
+      if (command === 'sleep') {
+        const ms = Number(seconds) * 1000;
+        if (line.trim().endsWith('&')) {
+          const stop = () => this.running.delete(stop); // runs until the machine is disposed
+          this.running.set(stop, `sleep ${seconds}`);
+          code = 0;
+          continue;
+        }
+        const outcome = await new Promise<'slept' | 'killed'>((resolve) => {
+          const stop = () => {
+            clearTimeout(timer);
+            this.running.delete(stop);
+            resolve('killed');
+          };
+          const timer = setTimeout(() => (ms <= timeoutMs ? (this.running.delete(stop), resolve('slept')) : stop()), Math.min(ms, timeoutMs));
+          this.running.set(stop, `sleep ${seconds}`);
+        });
+        if (outcome === 'killed') return done(null, output, !this.disposed);
+        code = 0;
+        continue;
+      }
       const result = this.#run(line, { cols: 80, rows: 24 });
       output += result.output;
       code = result.code;
       if (result.exit !== undefined) break;
     }
-    return { code, output, timedOut: false, durationMs: 1 };
+    return done(code, output);
+  }
+
+  /** A connection to what `listen` serves on `port`: it answers the text and ends; nothing listens: it ends at once. */
+  async connect(port: number): Promise<Duplex> {
+    if (this.disposed) throw goneError();
+    const socket = new PassThrough();
+    socket.end(this.ports.get(port) ?? '');
+    return socket;
+  }
+
+  /** The files as JSON: what restore takes. */
+  async exportFiles(): Promise<Readable> {
+    return Readable.from([JSON.stringify(Object.fromEntries(this.files))]);
   }
 
   async dispose(): Promise<void> {
     this.disposed = true;
     for (const shell of this.#shells) shell.kill();
+    for (const stop of [...this.running.keys()]) stop();
+    this.ports.clear();
   }
 }
 
@@ -218,9 +299,23 @@ export class FakeDriver implements SandboxDriver {
   failWith: FakeMachine['failWith'];
   #pid = 100;
 
+  /** The fake runs no images: its machines are the few lines above. */
+  supportsImage(image: ImageSpec | undefined): boolean {
+    return image === undefined;
+  }
+
   async create(spec: SandboxSpec): Promise<Sandbox> {
+    const restored = new Map<string, Record<string, string>>();
+    for (const m of spec.machines) {
+      if (!m.restore) continue;
+      try {
+        restored.set(m.name, JSON.parse(await text(m.restore)) as Record<string, string>);
+      } catch (error) {
+        throw new SandboxError(`cannot restore the ${m.name} machine: ${(error as Error).message}`);
+      }
+    }
     const machines = spec.machines.map((m) => {
-      const machine = new FakeMachine(m, this.#pid++);
+      const machine = new FakeMachine(m, this.#pid++, restored.get(m.name));
       machine.failWith = this.failWith;
       this.machines.push(machine);
       return machine;

@@ -1,6 +1,6 @@
 // Helpers for tests that drive a sandbox driver directly. Not shipped.
 import { randomBytes } from 'node:crypto';
-import type { Machine, MachineSpec, Sandbox, SandboxDriver, SandboxSpec } from '../sandbox.js';
+import type { Machine, MachineSpec, Sandbox, SandboxDriver, SandboxSpec } from '../sandbox/sandbox.js';
 
 /** A one-machine spec named `lab`, with modest limits, and `overrides` on the machine. */
 export function oneMachine(overrides: Partial<MachineSpec> = {}, limits: Partial<MachineSpec['limits']> = {}): SandboxSpec {

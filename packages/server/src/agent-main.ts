@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import os from 'node:os';
+import { startSessionAgent } from './agent/session-agent.js';
+import { startAgent } from './sandbox/remote/agent.js';
+
+/**
+ * The agent's command line, run inside a machine (a pod). IX_AGENT_TOKEN (required): the secret
+ * gateways present; IX_AGENT_NAME: the machine's name; IX_AGENT_PORT (default 7070);
+ * IX_AGENT_ROLE: `machine` (the default: serves this machine to a driver) or `session` (runs the
+ * session here; docs/kubernetes.md). The home is $HOME. It runs until killed, or, as a session,
+ * until the session ends.
+ */
+const token = process.env.IX_AGENT_TOKEN;
+if (!token || token.length < 24) {
+  console.error('ix-playground agent: IX_AGENT_TOKEN must be set to a secret of at least 24 characters');
+  process.exit(2);
+}
+
+/** This process's user name; images without a passwd entry for it (many) get its uid's usual name. */
+function userName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER || (process.getuid?.() === 0 ? 'root' : `uid${process.getuid?.() ?? ''}`);
+  }
+}
+
+const self = { name: process.env.IX_AGENT_NAME || os.hostname(), home: process.env.HOME || os.homedir(), user: userName() };
+const listen = { token, port: Number(process.env.IX_AGENT_PORT || 7070), host: process.env.IX_AGENT_HOST || '0.0.0.0' };
+const running =
+  process.env.IX_AGENT_ROLE === 'session' ? startSessionAgent({ self, ...listen, onEnded: () => process.exit(0) }) : startAgent({ ...self, ...listen });
+running.then(
+  (agent) => {
+    console.log(`ix-playground agent (${process.env.IX_AGENT_ROLE || 'machine'}) on ${agent.url}`);
+    const stop = () => void agent.close().then(() => process.exit(0));
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  },
+  (error: Error) => {
+    console.error(`ix-playground agent: ${error.message}`);
+    process.exit(1);
+  },
+);

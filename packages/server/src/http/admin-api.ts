@@ -1,0 +1,78 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode, PlaygroundError } from '../errors.js';
+import type { SessionManager } from '../session/session-manager.js';
+
+/** One session as an operator sees it. */
+export interface SessionSummary {
+  /** Session id. */
+  id: string;
+  /** Its playground. */
+  playground: string;
+  /** When it was created (ISO 8601). */
+  createdAt: string;
+  /** Seconds since then. */
+  ageSeconds: number;
+  /** Attached clients. */
+  clients: number;
+  /** Bytes of memory its machines use now (0 where the host does not limit memory). */
+  memoryBytes: number;
+  /** Processes it runs. */
+  processes: number;
+  /** Its terminals. */
+  terminals: number;
+  /** Its machines. */
+  machines: string[];
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * The operator's API under /api/admin, behind `Authorization: Bearer <IX_ADMIN_TOKEN>`:
+ * `GET /api/admin/sessions` lists every session; `DELETE /api/admin/sessions/<id>` ends one.
+ * Without IX_ADMIN_TOKEN there is no admin API.
+ */
+export class AdminApi {
+  readonly #token: Buffer | undefined;
+  readonly #sessions: SessionManager;
+
+  constructor(token: string | undefined, sessions: SessionManager) {
+    this.#token = token ? digest(token) : undefined;
+    this.#sessions = sessions;
+  }
+
+  /** Answers an /api/admin request (whatever the method); throws a {@link PlaygroundError} for refusals. */
+  async handle(req: IncomingMessage, res: ServerResponse, pathname: string, send: (res: ServerResponse, status: number, body: unknown) => void): Promise<void> {
+    if (!this.#token) throw new PlaygroundError(ErrorCode.NotFound, 'this server has no admin API: set IX_ADMIN_TOKEN to turn it on');
+    const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (!given || !timingSafeEqual(digest(given), this.#token))
+      throw new PlaygroundError(ErrorCode.Unauthorized, 'the admin API needs "Authorization: Bearer <IX_ADMIN_TOKEN>"');
+    if (pathname === '/api/admin/sessions' && req.method === 'GET') {
+      const sessions = await Promise.all(this.#sessions.values().map(summary));
+      return send(res, 200, { sessions });
+    }
+    const stop = /^\/api\/admin\/sessions\/([A-Za-z0-9_-]{1,64})$/.exec(pathname);
+    if (stop && req.method === 'DELETE') {
+      const session = this.#sessions.get(stop[1] as string);
+      if (!session) throw new PlaygroundError(ErrorCode.SessionNotFound, `no session ${stop[1]}`);
+      await session.end('kicked');
+      return send(res, 200, { stopped: session.id });
+    }
+    throw new PlaygroundError(ErrorCode.NotFound, `no admin route ${req.method} ${pathname}`);
+  }
+}
+
+async function summary(session: ReturnType<SessionManager['values']>[number]): Promise<SessionSummary> {
+  const usage = await session.usage();
+  return {
+    id: session.id,
+    playground: session.manifest.name,
+    createdAt: new Date(session.createdAt).toISOString(),
+    ageSeconds: Math.round((Date.now() - session.createdAt) / 1000),
+    clients: session.clientCount,
+    memoryBytes: usage.memoryBytes,
+    processes: usage.processes,
+    terminals: session.terminals.size,
+    machines: session.machines,
+  };
+}

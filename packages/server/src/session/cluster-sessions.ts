@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { ErrorCode, LimitError, PlaygroundError, SandboxError } from '../errors.js';
+import type { Manifest } from '../manifest/manifest-schema.js';
+import { agentToken, clusterSessionId, type ClusterPods } from '../sandbox/kubernetes/cluster-pods.js';
+import { AGENT_PORT, LABELS } from '../sandbox/kubernetes/pod-spec.js';
+import type { SessionRequest } from '../agent/session-agent.js';
+import { machinesOf } from './playground-machines.js';
+import { SessionCredentials } from './session-credentials.js';
+
+/** What cluster sessions are configured with. */
+export interface ClusterSessionOptions {
+  /** The gateways' shared secret (IX_K8S_SECRET): agents' secrets derive from it. */
+  secret: string;
+  graceMs: number;
+  replayBytes: number;
+  checkIntervalMs: number;
+  /** Sessions in the cluster, counted across every gateway. */
+  maxSessions: number;
+  /** Sessions per client address, counted across every gateway. */
+  maxSessionsPerClient: number;
+}
+
+/** Where a session's agent is, for a gateway to proxy a page's WebSocket to. */
+export interface SessionLocation {
+  /** The agent's WebSocket URL (`ws://<pod ip>:7070/api/ws`). */
+  url: string;
+  /** The agent's secret. */
+  token: string;
+}
+
+/** How long a session's first pod may take to listen, once its container runs. */
+const LISTEN_TIMEOUT_MS = 30_000;
+
+const clientLabel = (client: string) => createHash('sha256').update(client).digest('hex').slice(0, 16);
+
+/**
+ * Sessions that live in the cluster, not in a gateway: each session's first machine is a pod
+ * whose agent runs the session (terminals, replay buffers, checks), and the other machines are
+ * pods its agent reaches. Any gateway finds a session from the cluster (labels) and proxies to it;
+ * limits are counted from the cluster too, so they hold across gateways.
+ */
+export class ClusterSessions {
+  readonly #pods: ClusterPods;
+  readonly #options: ClusterSessionOptions;
+
+  constructor(pods: ClusterPods, options: ClusterSessionOptions) {
+    this.#pods = pods;
+    this.#options = options;
+  }
+
+  /** Starts a session of `manifest` for `client`; resolves once its first prompt is there (its pod is ready). */
+  async create(manifest: Manifest, client: string, start: { owner?: string | undefined } = {}): Promise<{ id: string; credentials: SessionCredentials }> {
+    const live = (await this.#pods.pods({ [LABELS.role]: 'session' })).filter((p) => !['Succeeded', 'Failed'].includes(p.status?.phase ?? ''));
+    if (live.length >= this.#options.maxSessions)
+      throw new LimitError('sessions', 60, `the cluster is full (${this.#options.maxSessions} sessions); try again in a minute`);
+    const label = clientLabel(client);
+    if (live.filter((p) => p.metadata?.labels?.[LABELS.client] === label).length >= this.#options.maxSessionsPerClient) {
+      throw new LimitError(
+        'sessions-per-client',
+        Math.ceil(this.#options.graceMs / 1000),
+        `you already have ${this.#options.maxSessionsPerClient} playgrounds open (the most for one reader): close one in another tab`,
+      );
+    }
+    const id = clusterSessionId();
+    const credentials = SessionCredentials.create(id);
+    const machines = machinesOf(manifest).map(({ init: _init, ...spec }) => spec);
+    const plans = machines.map((spec, i) => ({
+      spec,
+      token: agentToken(this.#options.secret, id, spec.name),
+      role: i === 0 ? ('session' as const) : ('machine' as const),
+      until: i === 0 ? ('started' as const) : ('ready' as const),
+    }));
+    const ips = await this.#pods.start(id, plans, { [LABELS.client]: label, 'ix-playground.dev/playground': manifest.name });
+    const request: SessionRequest = {
+      manifest,
+      credentials: credentials.digests,
+      peers: plans.slice(1).map((plan, i) => ({ name: plan.spec.name, url: `ws://${ips[i + 1]}:${AGENT_PORT}/machine`, token: plan.token })),
+      hosts: plans.map((plan, i) => ({ name: plan.spec.name, ip: ips[i] as string })),
+      ...(start.owner ? { owner: start.owner } : {}),
+      graceMs: this.#options.graceMs,
+      replayBytes: this.#options.replayBytes,
+      checkIntervalMs: this.#options.checkIntervalMs,
+    };
+    try {
+      await this.#post(`http://${ips[0]}:${AGENT_PORT}/session`, plans[0]?.token as string, request);
+    } catch (error) {
+      await this.#pods.delete(id);
+      throw error;
+    }
+    return { id, credentials };
+  }
+
+  /** Where a session's agent is, from the cluster; undefined when it has no live first pod. */
+  async locate(id: string): Promise<SessionLocation | undefined> {
+    if (!/^[a-f0-9]{20}$/.test(id)) return undefined;
+    const [pod] = await this.#pods.pods({ [LABELS.session]: id, [LABELS.role]: 'session' });
+    const ip = pod?.status?.podIP;
+    if (!pod || !ip || ['Succeeded', 'Failed'].includes(pod.status?.phase ?? '')) return undefined;
+    return { url: `ws://${ip}:${AGENT_PORT}/api/ws`, token: agentToken(this.#options.secret, id, pod.metadata?.labels?.[LABELS.machine] ?? '') };
+  }
+
+  /** Hot reload: every live session of the playground gets its new tasks (each gateway may send it; it is the same). */
+  async replaceManifest(manifest: Manifest): Promise<void> {
+    const pods = await this.#pods.pods({ [LABELS.role]: 'session', 'ix-playground.dev/playground': manifest.name });
+    await Promise.all(
+      pods.map(async (pod) => {
+        const ip = pod.status?.podIP;
+        const id = pod.metadata?.labels?.[LABELS.session];
+        const machine = pod.metadata?.labels?.[LABELS.machine];
+        if (!ip || !id || !machine) return;
+        await this.#post(`http://${ip}:${AGENT_PORT}/manifest`, agentToken(this.#options.secret, id, machine), manifest, 1).catch(() => {});
+      }),
+    );
+  }
+
+  /** Deletes the pods of sessions that ended (their first pod's agent exits when its session does). */
+  async reap(): Promise<number> {
+    const ended = (await this.#pods.pods({ [LABELS.role]: 'session' })).filter((p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? ''));
+    await Promise.all(ended.map((p) => this.#pods.delete(p.metadata?.labels?.[LABELS.session] ?? '')));
+    return ended.length;
+  }
+
+  /** POSTs JSON to an agent, trying again while it is not listening yet (bounded); its error becomes ours. */
+  async #post(url: string, token: string, body: unknown, attempts = Math.ceil(LISTEN_TIMEOUT_MS / 100)): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify(body),
+        });
+      } catch (error) {
+        if (attempt >= attempts) throw new SandboxError(`the session's agent did not answer: ${(error as Error).message}`);
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      if (res.ok) return;
+      const answer = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+      throw new PlaygroundError(
+        (answer.error?.code as ErrorCode | undefined) ?? ErrorCode.Sandbox,
+        answer.error?.message ?? `the session's agent answered ${res.status}`,
+      );
+    }
+  }
+}

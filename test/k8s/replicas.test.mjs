@@ -1,0 +1,202 @@
+// Gateways that can die, on the real test cluster: two `ix-playground serve` replicas behind one
+// address (a small TCP balancer that sends each new connection to the first replica alive), a
+// page in Chromium with a shell in a pod. Killing the replica the page is attached to, in the
+// middle of 10 MB of output, leaves the page on the other one with the same shell, every line
+// exactly once; its task ticks; a missing image is an error within seconds; an idle session is
+// culled; nothing of the test is left in the cluster.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { freePort, launchBrowser, startServerProcess, typeCommand, until, waitForScreen } from '../harness.mjs';
+import { testImages } from './images.mjs';
+
+const skip = (!process.env.KUBECONFIG || !process.env.IX_K8S_REGISTRY) && 'needs the test cluster: npm run test:k8s';
+const namespace = 'default';
+const secret = randomBytes(24).toString('base64url');
+let dir;
+let gateways = [];
+let balancer;
+let browser;
+let core;
+
+/** One address for the replicas: each new connection goes to the first one that accepts it, as a load balancer's health check would. */
+function startBalancer(port, backends) {
+  const server = net.createServer((client) => {
+    client.pause();
+    const tryBackend = (i) => {
+      if (i >= backends.length) return client.destroy();
+      const upstream = net.connect(backends[i], '127.0.0.1');
+      // Refused (that replica is gone): the next one. Node has cleared `connecting` by then.
+      upstream.once('error', () => tryBackend(i + 1));
+      upstream.once('connect', () => {
+        upstream.removeAllListeners('error');
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+        upstream.once('close', () => client.destroy());
+        client.once('close', () => upstream.destroy());
+        client.pipe(upstream).pipe(client);
+        client.resume();
+      });
+    };
+    tryBackend(0);
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+/** The pods of this test's sessions still in the cluster. */
+async function ourPods() {
+  const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app.kubernetes.io/managed-by=ix-playground' });
+  return pods.items.map((p) => p.metadata.name);
+}
+
+/** Rethrows a failed wait with what the page and the replicas said, for the CI log. */
+function explained(page) {
+  return async (error) => {
+    const seen = await page.evaluate(() => ({ check: window.ixCheck, statuses: window.ixStatuses })).catch(() => ({}));
+    const logs = gateways.map((g, i) => `replica ${i}:\n${g.log()}`).join('\n');
+    throw new Error(`${error.message}\nthe page: ${JSON.stringify(seen)}\n${logs}`);
+  };
+}
+
+before(async () => {
+  if (skip) return;
+  const config = new KubeConfig();
+  config.loadFromDefault();
+  core = config.makeApiClient(CoreV1Api);
+  const { agent, machine } = testImages();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'ix-replicas-'));
+  const playgrounds = path.join(dir, 'playgrounds');
+  const pages = path.join(dir, 'pages');
+  mkdirSync(playgrounds);
+  mkdirSync(pages);
+  writeFileSync(
+    path.join(playgrounds, 'lab.yaml'),
+    [
+      'name: lab',
+      'title: Lab on the cluster',
+      `image: { ref: ${machine} }`,
+      'limits: { time: 10m, memory: 256Mi, pids: 128 }',
+      'tasks:',
+      '  - { id: done, title: Make done, check: test -f ~/done }',
+    ].join('\n'),
+  );
+  writeFileSync(
+    path.join(playgrounds, 'missing.yaml'),
+    `name: missing\ntitle: Missing\nimage: { ref: ${process.env.IX_K8S_REGISTRY}/ix-playground/no-such-image:1 }\n`,
+  );
+  const lbPort = await freePort();
+  const origin = `http://127.0.0.1:${lbPort}`;
+  writeFileSync(
+    path.join(pages, 'index.html'),
+    `<!doctype html><meta charset="utf-8"><script type="module" src="/widget/ix-playground.js"></script><ix-playground server="${origin}" playground="lab" connect="eager"></ix-playground>`,
+  );
+  const env = {
+    IX_SANDBOX: 'kubernetes',
+    IX_K8S_NAMESPACE: namespace,
+    IX_K8S_AGENT_IMAGE: agent,
+    IX_K8S_SECRET: secret,
+    IX_K8S_USER_NAMESPACES: '0',
+    PLAYGROUNDS: playgrounds,
+    IX_STATIC: pages,
+    IX_ORIGINS: origin,
+    IX_GRACE: '4s',
+    IX_WATCH: '0',
+  };
+  gateways = [await startServerProcess(env), await startServerProcess(env)];
+  balancer = await startBalancer(
+    lbPort,
+    gateways.map((g) => g.port),
+  );
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (skip) return;
+  await browser?.close();
+  balancer?.close();
+  for (const gateway of gateways) await gateway.stop();
+  // The sessions' pods outlive their gateways by design: this test removes what it made.
+  const left = await ourPods();
+  await Promise.all(left.map((name) => core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 1 }).catch(() => {})));
+  await until('the test pods to be gone', 60_000, async () => (await ourPods()).length === 0);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('killing the replica a page is attached to, during 10 MB of output, loses nothing: the same shell, every line once, its task done', { skip }, async () => {
+  const page = await browser.newPage();
+  await page.evaluateOnNewDocument(() => {
+    window.ixStatuses = [];
+    document.addEventListener('ix-status', (e) => window.ixStatuses.push(`${e.detail.status}${e.detail.reason ? ` (${e.detail.reason})` : ''}`));
+    document.addEventListener('ix-error', (e) => window.ixStatuses.push(`error ${e.detail.code}: ${e.detail.message}`));
+  });
+  await page.goto(`http://127.0.0.1:${balancer.address().port}/`);
+  await waitForScreen(page, /# $|\$ $/m, { timeout: 120_000 }).catch(explained(page));
+  await typeCommand(page, 'echo pid=$$');
+  const before = (await waitForScreen(page, /pid=(\d+)/)).match(/\npid=(\d+)/)?.[1];
+  assert.ok(before, 'the shell said its pid');
+
+  // Every line of the count must arrive once, in order, whatever the connection does.
+  await page.evaluate(() => {
+    const check = (window.ixCheck = { next: 1, bad: [], carry: '', reconnects: 0 });
+    const element = document.querySelector('ix-playground');
+    element.addEventListener('ix-status', (e) => e.detail.status === 'reconnecting' && check.reconnects++);
+    const decoder = new TextDecoder();
+    element.session.on('output', ({ data }) => {
+      const lines = (check.carry + decoder.decode(data, { stream: true }).replace(/\r/g, '')).split('\n');
+      check.carry = lines.pop();
+      for (const line of lines) {
+        if (!/^\d+$/.test(line)) continue;
+        if (Number(line) === check.next) check.next++;
+        else if (check.bad.length < 10) check.bad.push(`${line} where ${check.next} was due`);
+      }
+    });
+  });
+  await typeCommand(page, 'seq 1 1400000'); // about 10 MB
+  await until('the count to be under way', 60_000, () => page.evaluate(() => window.ixCheck.next > 150_000));
+  // The page's connection goes through the first replica alive: that one is killed, hard.
+  process.kill(gateways[0].pid, 'SIGKILL');
+  await until('every line, through the other replica', 180_000, () =>
+    page.evaluate(() => window.ixCheck.next > 1_400_000 || window.ixCheck.bad.length > 0),
+  ).catch(explained(page));
+  const check = await page.evaluate(() => window.ixCheck);
+  assert.deepEqual(check.bad, [], 'no line lost, none twice');
+  assert.equal(check.next, 1_400_001);
+  assert.ok(check.reconnects >= 1, 'the page reconnected');
+
+  await typeCommand(page, 'echo again=$$; touch ~/done');
+  const after = (await waitForScreen(page, /again=(\d+)/, { timeout: 30_000 })).match(/again=(\d+)/)?.[1];
+  assert.equal(after, before, 'the same shell, on the other replica');
+  await until('the task to tick', 30_000, () =>
+    page.evaluate(() => document.querySelector('ix-playground').session.tasks.some((t) => t.id === 'done' && t.state === 'done')),
+  );
+  await page.close();
+});
+
+test('a playground whose image cannot be pulled is refused with that reason, not left to time out', { skip }, async () => {
+  const res = await fetch(`${gateways[1].url}/api/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"playground":"missing"}',
+  });
+  const body = await res.json();
+  assert.equal(res.status, 503);
+  assert.equal(body.error.code, 'sandbox');
+  assert.match(body.error.message, /no-such-image.*cannot be started \((ErrImagePull|ImagePullBackOff)\)/);
+  await until('its pod to be deleted', 30_000, async () => !(await ourPods()).some((name) => name.includes('missing')));
+});
+
+test('a session nobody is attached to is culled after the grace period, its pods deleted', { skip }, async () => {
+  const res = await fetch(`${gateways[1].url}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"playground":"lab"}' });
+  assert.equal(res.status, 201, await res.clone().text());
+  const { id } = await res.json();
+  assert.ok(
+    (await ourPods()).some((name) => name.includes(id)),
+    'its pod runs',
+  );
+  await until('the idle session to be culled', 90_000, async () => !(await ourPods()).some((name) => name.includes(id)));
+});
