@@ -86,6 +86,10 @@ before(async () => {
     ].join('\n'),
   );
   writeFileSync(
+    path.join(playgrounds, 'small.yaml'),
+    ['name: small', 'title: A small disk', `image: { ref: ${machine} }`, 'limits: { time: 10m, memory: 256Mi, disk: 32Mi }'].join('\n'),
+  );
+  writeFileSync(
     path.join(playgrounds, 'missing.yaml'),
     `name: missing\ntitle: Missing\nimage: { ref: ${process.env.IX_K8S_REGISTRY}/ix-playground/no-such-image:1 }\n`,
   );
@@ -94,6 +98,10 @@ before(async () => {
   writeFileSync(
     path.join(pages, 'index.html'),
     `<!doctype html><meta charset="utf-8"><script type="module" src="/widget/ix-playground.js"></script><ix-playground server="${origin}" playground="lab" connect="eager"></ix-playground>`,
+  );
+  writeFileSync(
+    path.join(pages, 'small.html'),
+    `<!doctype html><meta charset="utf-8"><script type="module" src="/widget/ix-playground.js"></script><ix-playground server="${origin}" playground="small" connect="eager"></ix-playground>`,
   );
   const env = {
     IX_SANDBOX: 'kubernetes',
@@ -191,12 +199,38 @@ test('a playground whose image cannot be pulled is refused with that reason, not
 });
 
 test('a session nobody is attached to is culled after the grace period, its pods deleted', { skip }, async () => {
-  const res = await fetch(`${gateways[1].url}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"playground":"lab"}' });
-  assert.equal(res.status, 201, await res.clone().text());
-  const { id } = await res.json();
+  // Asked the way the SDK asks: the reader hears how the machine is coming along, then the answer.
+  const res = await fetch(`${gateways[1].url}/api/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, application/x-ndjson' },
+    body: '{"playground":"lab"}',
+  });
+  const lines = (await res.text())
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  const answer = lines.at(-1);
+  assert.equal(answer.status ?? res.status, 201, JSON.stringify(answer));
+  const told = lines.slice(0, -1).map((line) => line.progress);
+  assert.ok(told.includes('a node was found for the machine'), `progress told while the pod started: ${JSON.stringify(told)}`);
+  const { id } = answer;
   assert.ok(
     (await ourPods()).some((name) => name.includes(id)),
     'its pod runs',
   );
   await until('the idle session to be culled', 90_000, async () => !(await ourPods()).some((name) => name.includes(id)));
+});
+
+test('a machine the cluster evicts (its disk over the limit) ends the session, and the page says why', { skip }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${balancer.address().port}/small.html`);
+  await waitForScreen(page, /# $|\$ $/m, { timeout: 120_000 }).catch(explained(page));
+  // Far past its 32 MiB: the kubelet's eviction manager, not this project, stops the pod.
+  await typeCommand(page, 'head -c 400M /dev/zero > ~/big; sync; echo written');
+  await until('the session to end', 180_000, () => page.evaluate(() => document.querySelector('ix-playground').getAttribute('status') === 'ended')).catch(
+    explained(page),
+  );
+  const shown = await page.evaluate(() => document.querySelector('ix-playground').shadowRoot.querySelector('[part~=notice]')?.textContent ?? '');
+  assert.match(shown, /The cluster evicted the machine: .*ephemeral/i);
+  await page.close();
 });

@@ -30,6 +30,8 @@ export interface ConnectOptions {
   restore?: string;
   /** Start from a copy of someone's saved playground. */
   fork?: string;
+  /** Hears what the server says while the machines start (see {@link CreateSessionOptions.onProgress}). */
+  onProgress?: (line: string) => void;
 }
 
 /**
@@ -51,6 +53,48 @@ export interface CreateSessionOptions {
   restore?: string;
   /** Start from a copy of someone's saved playground (its id). */
   fork?: string;
+  /**
+   * Hears what the server says while the machines start ("downloading the image …"), on servers
+   * whose machines take a while (a cluster pulling an image); others just answer.
+   */
+  onProgress?: (line: string) => void;
+}
+
+/** The content type of an answer that tells progress before its outcome (docs/protocol.md, §2). */
+const PROGRESS_TYPE = 'application/x-ndjson';
+
+/** The JSON a session request is answered with (the last line of a progress stream). */
+interface SessionAnswer {
+  status?: unknown;
+  id?: unknown;
+  token?: unknown;
+  spectatorToken?: unknown;
+  error?: { code?: string; message?: string };
+}
+
+/** Reads an answer's progress lines, telling each, and answers its last line (with its status). */
+async function readProgress(response: Response, server: string, onProgress?: (line: string) => void): Promise<SessionAnswer> {
+  const reader = response.body?.getReader();
+  const decoder = new TextDecoder();
+  let carry = '';
+  for (;;) {
+    const chunk = reader ? await reader.read() : { done: true as const, value: undefined };
+    carry += decoder.decode(chunk.value, { stream: !chunk.done });
+    const lines = carry.split('\n');
+    carry = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      let message: SessionAnswer & { progress?: unknown };
+      try {
+        message = JSON.parse(line) as typeof message;
+      } catch (cause) {
+        throw new PlaygroundError(ErrorCode.Protocol, `the server at ${server} sent a progress line that is not JSON`, { cause });
+      }
+      if (typeof message.progress === 'string') onProgress?.(message.progress);
+      else return message;
+    }
+    if (chunk.done) throw new PlaygroundError(ErrorCode.Network, `the server at ${server} stopped answering while the machine was starting`);
+  }
 }
 
 /** Lists an owner's saved playgrounds (of one playground, when named), newest first. */
@@ -117,21 +161,35 @@ export async function createSession(server: string, playground: string, options:
     const { owner, restore, fork } = options;
     response = await fetchImpl(url, {
       method: 'POST',
-      headers,
+      headers: { ...headers, accept: `application/json, ${PROGRESS_TYPE}` },
       body: JSON.stringify({ playground, ...(owner ? { owner } : {}), ...(restore ? { restore } : {}), ...(fork ? { fork } : {}) }),
     });
   } catch (cause) {
     throw new PlaygroundError(ErrorCode.Network, `cannot reach the playground server at ${server}`, { cause });
   }
-  let body: { id?: unknown; token?: unknown; spectatorToken?: unknown; error?: { code?: string; message?: string } };
-  try {
-    body = (await response.json()) as typeof body;
-  } catch (cause) {
-    throw new PlaygroundError(ErrorCode.Protocol, `the server at ${server} did not answer with JSON (HTTP ${response.status})`, { cause });
+  let body: SessionAnswer;
+  let ok = response.ok;
+  if ((response.headers.get('content-type') ?? '').startsWith(PROGRESS_TYPE)) {
+    try {
+      body = await readProgress(response, server, options.onProgress);
+    } catch (cause) {
+      if (cause instanceof PlaygroundError) throw cause;
+      throw new PlaygroundError(ErrorCode.Network, `the connection to ${server} broke while the machine was starting`, { cause });
+    }
+    ok = typeof body.status === 'number' && body.status >= 200 && body.status < 300;
+  } else {
+    try {
+      body = (await response.json()) as SessionAnswer;
+    } catch (cause) {
+      throw new PlaygroundError(ErrorCode.Protocol, `the server at ${server} did not answer with JSON (HTTP ${response.status})`, { cause });
+    }
   }
-  if (!response.ok) {
+  if (!ok) {
     const code = errorCodeOf(body.error?.code);
-    throw new PlaygroundError(code, body.error?.message ?? `the server refused the session (HTTP ${response.status})`);
+    throw new PlaygroundError(
+      code,
+      body.error?.message ?? `the server refused the session (HTTP ${typeof body.status === 'number' ? body.status : response.status})`,
+    );
   }
   if (typeof body.id !== 'string' || typeof body.token !== 'string') {
     throw new PlaygroundError(ErrorCode.Protocol, 'the server answered without a session id and token');
@@ -156,6 +214,7 @@ export async function connect(options: ConnectOptions): Promise<Session> {
       ...(options.owner ? { owner: options.owner } : {}),
       ...(options.restore ? { restore: options.restore } : {}),
       ...(options.fork ? { fork: options.fork } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     }));
   const session = new Session({
     url: gatewayUrl(options.server),

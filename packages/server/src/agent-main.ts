@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { startSessionAgent } from './agent/session-agent.js';
 import { startAgent } from './sandbox/remote/agent.js';
@@ -27,8 +28,16 @@ function userName(): string {
 
 const self = { name: process.env.IX_AGENT_NAME || os.hostname(), home: process.env.HOME || os.homedir(), user: userName() };
 const listen = { token, port: Number(process.env.IX_AGENT_PORT || 7070), host: process.env.IX_AGENT_HOST || '0.0.0.0' };
-const running =
-  process.env.IX_AGENT_ROLE === 'session' ? startSessionAgent({ self, ...listen, onEnded: () => process.exit(0) }) : startAgent({ ...self, ...listen });
+/** A session's end: its reason becomes the pod's termination message, which any gateway reads to tell a returning page why. */
+const ended = (reason: string) => {
+  try {
+    writeFileSync('/dev/termination-log', reason, { flag: 'r+' }); // the kubelet's file: never made where there is none
+  } catch {
+    // Not in a pod: the exit alone says it ended.
+  }
+  process.exit(0);
+};
+const running = process.env.IX_AGENT_ROLE === 'session' ? startSessionAgent({ self, ...listen, onEnded: ended }) : startAgent({ ...self, ...listen });
 running.then(
   (agent) => {
     console.log(`ix-playground agent (${process.env.IX_AGENT_ROLE || 'machine'}) on ${agent.url}`);

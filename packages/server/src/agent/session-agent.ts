@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as v from 'valibot';
+import type { EndReason } from '@ix-playground/sdk/protocol';
 import { ErrorCode, PlaygroundError, asPlaygroundError } from '../errors.js';
 import { Gateway } from '../gateway/gateway.js';
 import { OriginPolicy } from '../http/origin-policy.js';
@@ -35,8 +36,8 @@ export interface SessionAgentOptions {
   token: string;
   host?: string;
   port?: number;
-  /** Called once the session has ended and its clients were told (the agent's program exits then). */
-  onEnded?: () => void;
+  /** Called once the session has ended and its clients were told, with why (the agent's program exits then). */
+  onEnded?: (reason: EndReason) => void;
 }
 
 /** A running session agent. */
@@ -83,7 +84,7 @@ export async function startSessionAgent(options: SessionAgentOptions): Promise<S
     gateway = new Gateway(sessions, new OriginPolicy([]), { maxUnattached: 64, maxUnattachedPerClient: 64, inputRate: 1024 * 1024 });
     return sessions.create(manifest, 'gateway', { credentials: SessionCredentials.fromDigests(request.credentials), owner: request.owner }).then((made) => {
       session = made;
-      made.on('ended', () => setTimeout(() => options.onEnded?.(), 500).unref());
+      made.on('ended', (reason) => setTimeout(() => options.onEnded?.(reason), 500).unref());
       return made;
     });
   };

@@ -229,7 +229,8 @@ export class Gateway {
           clearTimeout(attachTimer);
           if (this.#remote && !this.#sessions.get(message.session) && !this.#sessions.endedReason(message.session)) {
             // Not a session of this process: it lives in its pod; carry the connection there.
-            proxy = new SessionProxy(ws, bytes.toString('utf8'), this.#remote.locate(message.session), fail);
+            const remote = this.#remote;
+            proxy = new SessionProxy(ws, bytes.toString('utf8'), () => remote.locate(message.session), fail);
             this.#proxied.add(ws);
             attachedOrGone();
             return;

@@ -1,10 +1,16 @@
 import WebSocket, { type RawData } from 'ws';
-import { CloseCode, ErrorCode, MAX_FRAME_BYTES, PROTOCOL, PlaygroundError } from '@ix-playground/sdk/protocol';
+import { CloseCode, END_REASON_CLOSE_CODES, ErrorCode, MAX_FRAME_BYTES, PROTOCOL, PlaygroundError, type EndReason } from '@ix-playground/sdk/protocol';
 
-/** Where a session that lives elsewhere (in its pod) is, for the gateway to reach it. */
+/**
+ * Where a session that lives elsewhere (in its pod) is: its agent's WebSocket URL and secret, or
+ * how it ended (`message` says what happened to it, an eviction say), or undefined for no such session.
+ */
+export type SessionWhereabouts = { url: string; token: string } | { ended: { reason: EndReason; message?: string } } | undefined;
+
+/** Where sessions that live elsewhere are, for the gateway to reach them. */
 export interface RemoteSessions {
-  /** The session's agent, from the cluster; undefined when there is no such live session. */
-  locate(id: string): Promise<{ url: string; token: string } | undefined>;
+  /** The session's agent, or how it ended, from the cluster. */
+  locate(id: string): Promise<SessionWhereabouts>;
 }
 
 /** Messages a client may send before the session's agent has answered; more is a client flooding. */
@@ -22,22 +28,30 @@ export class SessionProxy {
   #buffered: { data: RawData | string; binary: boolean }[] = [];
   #closed = false;
 
-  constructor(
-    client: WebSocket,
-    attach: string,
-    location: Promise<{ url: string; token: string } | undefined>,
-    fail: (code: number, error: PlaygroundError) => void,
-  ) {
+  readonly #locate: () => Promise<SessionWhereabouts>;
+
+  /** `locate` finds the session (again, when its agent's connection breaks: it may have ended). */
+  constructor(client: WebSocket, attach: string, locate: () => Promise<SessionWhereabouts>, fail: (code: number, error: PlaygroundError) => void) {
     this.#client = client;
+    this.#locate = locate;
     this.#buffered.push({ data: attach, binary: false });
-    location.then(
+    locate().then(
       (where) => {
         if (this.#closed) return;
         if (!where) return fail(CloseCode.NotFound, new PlaygroundError(ErrorCode.SessionNotFound, 'no such session (it may have ended or expired)'));
+        if ('ended' in where) return this.#ended(where.ended);
         this.#open(where, fail);
       },
       (error: Error) => fail(CloseCode.Internal, new PlaygroundError(ErrorCode.Unavailable, `cannot find the session: ${error.message}`)),
     );
+  }
+
+  /** Tells the page its session ended, and why when the cluster ended it. */
+  #ended({ reason, message }: { reason: EndReason; message?: string }): void {
+    if (this.#client.readyState !== WebSocket.OPEN) return;
+    if (message) this.#client.send(JSON.stringify({ type: 'notice', level: 'error', message: `${message[0]?.toUpperCase()}${message.slice(1)}.` }));
+    this.#client.send(JSON.stringify({ type: 'ended', reason }));
+    this.#client.close(END_REASON_CLOSE_CODES[reason], `session ${reason}`);
   }
 
   #open(where: { url: string; token: string }, fail: (code: number, error: PlaygroundError) => void): void {
@@ -54,9 +68,16 @@ export class SessionProxy {
       if (this.#client.readyState === WebSocket.OPEN) this.#client.send(data, { binary });
     });
     upstream.on('close', (code, reason) => {
-      // The agent's own codes (ended, kicked, expired…) reach the page as they are; the pod gone is a server failure the page retries.
-      const known = code >= 4000 && code < 5000 ? code : CloseCode.Internal;
-      if (this.#client.readyState === WebSocket.OPEN) this.#client.close(known, reason.toString().slice(0, 120));
+      // The agent's own codes (ended, kicked, expired…) reach the page as they are.
+      if (code >= 4000 && code < 5000) {
+        if (this.#client.readyState === WebSocket.OPEN) this.#client.close(code, reason.toString().slice(0, 120));
+        return;
+      }
+      // The agent's connection broke: its pod may be gone (evicted, out of memory), which the page
+      // hears with the cluster's reason; otherwise it is a failure the page retries.
+      const retry = () => this.#client.readyState === WebSocket.OPEN && this.#client.close(CloseCode.Internal, "the session's machine went away");
+      if (this.#closed) return;
+      this.#locate().then((now) => (now && 'ended' in now ? this.#ended(now.ended) : retry()), retry);
     });
     upstream.on('error', (error) => {
       if (upstream.readyState !== WebSocket.OPEN)

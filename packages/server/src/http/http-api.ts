@@ -7,6 +7,7 @@ import type { ProxyTrust } from './client-address.js';
 import type { SessionCredentials } from '../session/session-credentials.js';
 import type { SessionTokens } from './session-tokens.js';
 import type { SavedFiles, SnapshotStore } from '../session/snapshot-store.js';
+import { ProgressReply } from './progress-reply.js';
 
 const MAX_BODY = 16 * 1024;
 
@@ -44,15 +45,21 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-/** Sends a {@link PlaygroundError} as `{ error: { code, message } }` with a fitting HTTP status. */
-export function sendError(res: ServerResponse, error: PlaygroundError, headers: Record<string, string> = {}): void {
+/** The HTTP status and JSON body of a {@link PlaygroundError}. */
+function errorAnswer(error: PlaygroundError): { status: number; body: { error: object } } {
   const details =
     error instanceof LimitError
       ? { limit: error.limit, retryAfter: error.retryAfterSeconds }
       : error instanceof PlaygroundNotFoundError
         ? { available: error.available }
         : {};
-  sendJson(res, STATUS[error.code], { error: { code: error.code, message: error.message, ...details } }, headers);
+  return { status: STATUS[error.code], body: { error: { code: error.code, message: error.message, ...details } } };
+}
+
+/** Sends a {@link PlaygroundError} as `{ error: { code, message } }` with a fitting HTTP status. */
+export function sendError(res: ServerResponse, error: PlaygroundError, headers: Record<string, string> = {}): void {
+  const { status, body } = errorAnswer(error);
+  sendJson(res, status, body, headers);
 }
 
 /** An anonymous owner key a page keeps (16 to 200 URL-safe characters), or undefined. */
@@ -94,7 +101,7 @@ export interface SessionStarter {
   create(
     manifest: Manifest,
     client: string,
-    start: { owner?: string | undefined; restore?: SavedFiles },
+    start: { owner?: string | undefined; restore?: SavedFiles; progress?: (line: string) => void },
   ): Promise<{ id: string; credentials: SessionCredentials }>;
 }
 
@@ -165,6 +172,7 @@ export class HttpApi {
       res.end();
       return true;
     }
+    let reply: ProgressReply | undefined;
     try {
       if (pathname.startsWith('/api/admin/') && this.#admin) {
         await this.#admin.handle(req, res, pathname, (r, status, body) => sendJson(r, status, body, cors));
@@ -191,8 +199,11 @@ export class HttpApi {
         const restore = await this.#snapshotFor(body, owner, name);
         // A signed token's user is the client the limits count; anonymous clients, their address.
         const client = grant?.user ? `user:${grant.user}` : (this.#proxies?.clientOf(req) ?? req.socket.remoteAddress ?? 'unknown');
-        const session = await this.#sessions.create(manifest, client, { owner, ...(restore ? { restore } : {}) });
-        sendJson(res, 201, { id: session.id, token: session.credentials.token, spectatorToken: session.credentials.spectatorToken }, cors);
+        reply = new ProgressReply(req, res, cors);
+        const progress = reply.progress.bind(reply);
+        const session = await this.#sessions.create(manifest, client, { owner, ...(restore ? { restore } : {}), progress });
+        const answer = { id: session.id, token: session.credentials.token, spectatorToken: session.credentials.spectatorToken };
+        if (!reply.end(201, answer)) sendJson(res, 201, answer, cors);
         return true;
       }
       if (pathname === '/api/snapshots' && req.method === 'GET') {
@@ -210,7 +221,8 @@ export class HttpApi {
         console.error('[ix-playground]', err.message);
       if (err.code === ErrorCode.Unavailable) Object.assign(cors, { 'retry-after': '5' });
       if (err instanceof LimitError) Object.assign(cors, { 'retry-after': String(err.retryAfterSeconds) });
-      sendError(res, err, cors);
+      const { status, body } = errorAnswer(err);
+      if (!reply?.end(status, body)) sendJson(res, status, body, cors);
     }
     return true;
   }

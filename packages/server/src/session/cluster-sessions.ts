@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { V1Pod } from '@kubernetes/client-node';
 import { ErrorCode, LimitError, PlaygroundError, SandboxError } from '../errors.js';
 import type { Manifest } from '../manifest/manifest-schema.js';
 import { agentToken, clusterSessionId, type ClusterPods } from '../sandbox/kubernetes/cluster-pods.js';
 import { AGENT_PORT, LABELS } from '../sandbox/kubernetes/pod-spec.js';
 import type { SessionRequest } from '../agent/session-agent.js';
+import type { SessionWhereabouts } from '../gateway/session-proxy.js';
+import { podEnd } from '../sandbox/kubernetes/pod-readiness.js';
 import { machinesOf } from './playground-machines.js';
 import { SessionCredentials } from './session-credentials.js';
 
@@ -18,14 +21,6 @@ export interface ClusterSessionOptions {
   maxSessions: number;
   /** Sessions per client address, counted across every gateway. */
   maxSessionsPerClient: number;
-}
-
-/** Where a session's agent is, for a gateway to proxy a page's WebSocket to. */
-export interface SessionLocation {
-  /** The agent's WebSocket URL (`ws://<pod ip>:7070/api/ws`). */
-  url: string;
-  /** The agent's secret. */
-  token: string;
 }
 
 /** How long a session's first pod may take to listen, once its container runs. */
@@ -48,8 +43,15 @@ export class ClusterSessions {
     this.#options = options;
   }
 
-  /** Starts a session of `manifest` for `client`; resolves once its first prompt is there (its pod is ready). */
-  async create(manifest: Manifest, client: string, start: { owner?: string | undefined } = {}): Promise<{ id: string; credentials: SessionCredentials }> {
+  /**
+   * Starts a session of `manifest` for `client`; resolves once its first prompt is there (its pod
+   * is ready). `progress` hears the pods' events in the reader's words meanwhile.
+   */
+  async create(
+    manifest: Manifest,
+    client: string,
+    start: { owner?: string | undefined; progress?: (line: string) => void } = {},
+  ): Promise<{ id: string; credentials: SessionCredentials }> {
     const live = (await this.#pods.pods({ [LABELS.role]: 'session' })).filter((p) => !['Succeeded', 'Failed'].includes(p.status?.phase ?? ''));
     if (live.length >= this.#options.maxSessions)
       throw new LimitError('sessions', 60, `the cluster is full (${this.#options.maxSessions} sessions); try again in a minute`);
@@ -70,7 +72,7 @@ export class ClusterSessions {
       role: i === 0 ? ('session' as const) : ('machine' as const),
       until: i === 0 ? ('started' as const) : ('ready' as const),
     }));
-    const ips = await this.#pods.start(id, plans, { [LABELS.client]: label, 'ix-playground.dev/playground': manifest.name });
+    const ips = await this.#pods.start(id, plans, { [LABELS.client]: label, 'ix-playground.dev/playground': manifest.name }, start.progress);
     const request: SessionRequest = {
       manifest,
       credentials: credentials.digests,
@@ -90,12 +92,15 @@ export class ClusterSessions {
     return { id, credentials };
   }
 
-  /** Where a session's agent is, from the cluster; undefined when it has no live first pod. */
-  async locate(id: string): Promise<SessionLocation | undefined> {
+  /** Where a session's agent is, from the cluster, or how its first pod ended; undefined when the cluster has no such session. */
+  async locate(id: string): Promise<SessionWhereabouts> {
     if (!/^[a-f0-9]{20}$/.test(id)) return undefined;
     const [pod] = await this.#pods.pods({ [LABELS.session]: id, [LABELS.role]: 'session' });
-    const ip = pod?.status?.podIP;
-    if (!pod || !ip || ['Succeeded', 'Failed'].includes(pod.status?.phase ?? '')) return undefined;
+    if (!pod) return undefined;
+    const ended = podEnd(pod);
+    if (ended) return { ended };
+    const ip = pod.status?.podIP;
+    if (!ip) return undefined;
     return { url: `ws://${ip}:${AGENT_PORT}/api/ws`, token: agentToken(this.#options.secret, id, pod.metadata?.labels?.[LABELS.machine] ?? '') };
   }
 
@@ -113,9 +118,18 @@ export class ClusterSessions {
     );
   }
 
-  /** Deletes the pods of sessions that ended (their first pod's agent exits when its session does). */
-  async reap(): Promise<number> {
-    const ended = (await this.#pods.pods({ [LABELS.role]: 'session' })).filter((p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? ''));
+  /**
+   * Deletes the pods of sessions that ended (their first pod's agent exits when its session does)
+   * a grace period ago: until then, a page that comes back hears why its session ended.
+   */
+  async reap(now = Date.now()): Promise<number> {
+    const endedAt = (pod: V1Pod) => {
+      const finished = pod.status?.containerStatuses?.find((c) => c.name === 'machine')?.state?.terminated?.finishedAt;
+      return finished ? new Date(finished).getTime() : 0;
+    };
+    const ended = (await this.#pods.pods({ [LABELS.role]: 'session' })).filter(
+      (p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? '') && now - endedAt(p) >= this.#options.graceMs,
+    );
     await Promise.all(ended.map((p) => this.#pods.delete(p.metadata?.labels?.[LABELS.session] ?? '')));
     return ended.length;
   }

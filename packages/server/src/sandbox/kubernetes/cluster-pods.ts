@@ -3,7 +3,7 @@ import type { CoreV1Api, CoreV1Event, KubeConfig, NetworkingV1Api, V1Pod } from 
 import { SandboxError } from '../../errors.js';
 import { describeImage, type ImageSpec } from '../../manifest/manifest-schema.js';
 import type { MachineSpec } from '../sandbox.js';
-import { eventProgress, podState } from './pod-readiness.js';
+import { eventProgress, podState, readerProgress } from './pod-readiness.js';
 import { LABELS, MANAGER, machinePod, sessionPolicy } from './pod-spec.js';
 
 /** How the cluster is used: where pods go, from which images, with what rights. */
@@ -88,22 +88,23 @@ export class ClusterPods {
 
   /**
    * Makes the pods of a session and its network policy, and waits until each is up as its plan
-   * says; answers their addresses in plan order. On failure, deletes what it made.
+   * says; answers their addresses in plan order. On failure, deletes what it made. `progress`
+   * hears what the reader may be told meanwhile ("downloading the image …").
    */
-  async start(session: string, plans: PodPlan[], labels: Record<string, string> = {}): Promise<string[]> {
+  async start(session: string, plans: PodPlan[], labels: Record<string, string> = {}, progress?: (line: string) => void): Promise<string[]> {
     try {
-      return await this.#start(session, plans, labels);
+      return await this.#start(session, plans, labels, progress);
     } catch (error) {
       if (!(error instanceof UserNamespacesUnsupported) || this.#noUserNamespaces) throw error;
       this.#noUserNamespaces = true;
       this.#log(
         `the cluster's container runtime does not support user namespaces (${error.message}): pods are made without them from now on, and root in a machine is root on its node`,
       );
-      return this.#start(session, plans, labels);
+      return this.#start(session, plans, labels, progress);
     }
   }
 
-  async #start(session: string, plans: PodPlan[], labels: Record<string, string>): Promise<string[]> {
+  async #start(session: string, plans: PodPlan[], labels: Record<string, string>, progress?: (line: string) => void): Promise<string[]> {
     const { namespace } = this.options;
     const { core, networking } = await this.connect();
     const userNamespaces = this.options.userNamespaces !== false && !this.#noUserNamespaces;
@@ -140,7 +141,10 @@ export class ClusterPods {
         });
         await networking.createNamespacedNetworkPolicy({ namespace, body: policy });
       }
-      return await Promise.all(created.map((pod, i) => this.waitFor(pod.metadata?.name ?? '', plans[i]?.until ?? 'ready', pod.metadata?.uid)));
+      const told = (machine: string) => progress && ((line: string) => progress(plans.length > 1 ? `${machine}: ${line}` : line));
+      return await Promise.all(
+        created.map((pod, i) => this.waitFor(pod.metadata?.name ?? '', plans[i]?.until ?? 'ready', pod.metadata?.uid, told(plans[i]?.spec.name ?? ''))),
+      );
     } catch (error) {
       await this.delete(session);
       throw error instanceof SandboxError || error instanceof UserNamespacesUnsupported
@@ -151,9 +155,10 @@ export class ClusterPods {
 
   /**
    * Waits until a pod is ready (or its machine's container has started), failing at once on what
-   * will not pass. `uid` tells its events from those of an earlier pod of the same name.
+   * will not pass. `uid` tells its events from those of an earlier pod of the same name;
+   * `progress` hears its events in the reader's words.
    */
-  async waitFor(name: string, until: 'ready' | 'started', uid?: string): Promise<string> {
+  async waitFor(name: string, until: 'ready' | 'started', uid?: string, progress?: (line: string) => void): Promise<string> {
     const { namespace } = this.options;
     const { config, core, Watch } = await this.connect();
     const timeoutMs = this.options.startTimeoutMs ?? 180_000;
@@ -192,6 +197,8 @@ export class ClusterPods {
               return finish(new UserNamespacesUnsupported(event.message ?? ''));
             const line = eventProgress(event);
             if (line) this.#log(`${name}: ${line}`);
+            const told = !settled && readerProgress(event);
+            if (told) progress?.(told);
           },
           () => {},
         ),

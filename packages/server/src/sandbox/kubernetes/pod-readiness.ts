@@ -1,4 +1,5 @@
 import type { CoreV1Event, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import { END_REASONS, type EndReason } from '@ix-playground/sdk/protocol';
 import { SandboxError } from '../../errors.js';
 
 /** Waiting reasons that will not pass by themselves: the page hears them at once, not at a timeout. */
@@ -49,9 +50,58 @@ export function podState(pod: V1Pod): PodState {
   return { state: 'waiting' };
 }
 
-/** A line of progress from a pod's event ("Pulling image …"), or undefined for events not worth showing. */
+/** A line of progress from a pod's event ("Pulling image …") for the operator's log, or undefined for events not worth logging. */
 export function eventProgress(event: CoreV1Event): string | undefined {
   if (!event.message) return undefined;
   if (['Pulling', 'Pulled', 'Scheduled', 'Created', 'Started', 'BackOff', 'Failed', 'FailedScheduling'].includes(event.reason ?? '')) return event.message;
+  return undefined;
+}
+
+/**
+ * The same event told to the reader waiting for the machine, in their words and without the
+ * cluster's names (namespace, node); undefined for events a reader need not hear of. Failures
+ * are not told here: they end the wait with their own error.
+ */
+export function readerProgress(event: CoreV1Event): string | undefined {
+  const agent = (event.involvedObject?.fieldPath ?? '').includes('{ix-agent}');
+  const image = /image "([^"]+)"/.exec(event.message ?? '')?.[1];
+  switch (event.reason) {
+    case 'Scheduled':
+      return 'a node was found for the machine';
+    case 'Pulling':
+      return agent ? 'fetching the playground agent' : `downloading the image ${image ?? ''}`.trim();
+    case 'Pulled':
+      return agent ? undefined : 'the image is ready';
+    case 'Started':
+      return agent ? undefined : 'the machine is starting';
+    default:
+      return undefined;
+  }
+}
+
+/** How a session whose pod is no more ended: the reason its agent gave, or what the cluster did to it. */
+export interface PodEnd {
+  reason: EndReason;
+  /** What happened, for the reader, when it was not the session's own end (an eviction, say). */
+  message?: string;
+}
+
+/**
+ * Whether a session's pod has ended, and why: an agent that ended its session wrote the reason as
+ * its termination message; anything else (an eviction, memory, a deletion, the pod's lifetime) is
+ * an `error` with what the cluster says. Undefined while the pod lives.
+ */
+export function podEnd(pod: V1Pod): PodEnd | undefined {
+  const status = pod.status;
+  const machine = status?.containerStatuses?.find((c) => c.name === 'machine')?.state?.terminated;
+  const said = machine?.message?.trim() as EndReason | undefined;
+  if (machine && machine.exitCode === 0 && said && END_REASONS.includes(said)) return { reason: said };
+  if (status?.reason === 'Evicted') return { reason: 'error', message: `the cluster evicted the machine: ${status.message ?? 'no reason given'}` };
+  if (status?.reason === 'DeadlineExceeded') return { reason: 'expired' };
+  if (machine?.reason === 'OOMKilled') return { reason: 'error', message: 'the machine ran out of memory and was stopped' };
+  if (machine) return { reason: 'error', message: `the machine stopped (${machine.reason ?? `exit ${machine.exitCode}`})` };
+  if (status?.phase === 'Failed' || status?.phase === 'Succeeded')
+    return { reason: 'error', message: `the machine stopped${status.message ? `: ${status.message}` : ''}` };
+  if (pod.metadata?.deletionTimestamp) return { reason: 'error', message: 'the machine was deleted from the cluster' };
   return undefined;
 }
