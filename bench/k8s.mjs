@@ -12,6 +12,8 @@
 //     less the idle rate over as long, per session; peer: the same for bare pods.
 //   memory per idle session pod: the kubelet's working set of each pod (stats/summary) once idle;
 //     peer: the bare pod's.
+//   a gateway replica's load: its memory per page it carries to a pod and its CPU while 200 such
+//     pages sit idle (heartbeats), and its CPU per MB of terminal output it carries.
 //
 // Environment: BENCH_K8S_SAMPLES (per side, default 10), BENCH_NO_WRITE=1 (print only).
 import { execFileSync } from 'node:child_process';
@@ -83,6 +85,34 @@ async function startSession(gateway) {
   };
 }
 
+/** CPU seconds a process has used (user + system), from /proc. */
+const cpuSeconds = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop().split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+};
+
+/** The gateway's CPU per MB of output it carries from a pod to a page: `seq` printing about 40 MB. */
+async function gatewayThroughput(gateway, ticket) {
+  const session = new Session({ url: `${gateway.url.replace('http', 'ws')}/api/ws`, id: ticket.id, token: ticket.token, WebSocket });
+  let bytes = 0;
+  let tail = '';
+  session.on('output', ({ data }) => {
+    bytes += data.byteLength;
+    tail = (tail + Buffer.from(data).toString('latin1')).slice(-64);
+  });
+  await session.open();
+  await until('the prompt', 30_000, async () => /# $/.test(tail));
+  const cpuBefore = cpuSeconds(gateway.pid);
+  const bytesBefore = bytes;
+  const began = performance.now();
+  session.write(0, 'seq 1 5000000; echo seq-done\r');
+  await until('the output to be carried', 300_000, async () => /\nseq-done\r?\n/.test(tail));
+  const mb = (bytes - bytesBefore) / 1e6;
+  const result = { mb, cpuMsPerMb: ((cpuSeconds(gateway.pid) - cpuBefore) * 1000) / mb, mbPerSecond: mb / ((performance.now() - began) / 1000) };
+  session.close();
+  return result;
+}
+
 const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
 
 /** The gateway's memory per page it carries to a pod: 20 spectators on each session, its RSS before and after. */
@@ -102,8 +132,12 @@ async function spectatorMemory(gateway, tickets) {
   }
   await sleep(2_000);
   const after = rss(gateway.pid);
+  // Idle pages cost the gateway their heartbeats (and the agents' to it): its CPU over 10 s.
+  const cpuBefore = cpuSeconds(gateway.pid);
+  await sleep(10_000);
+  const idleCores = (cpuSeconds(gateway.pid) - cpuBefore) / 10;
   for (const ws of sockets) ws.close();
-  return { connections: sockets.length, bytesPerConnection: (after - before) / sockets.length, rssAfter: after };
+  return { connections: sockets.length, bytesPerConnection: (after - before) / sockets.length, rssAfter: after, idleCores };
 }
 
 /** One bare pod of the machine image: create → Ready. */
@@ -166,6 +200,7 @@ async function main() {
   const requests = {};
   const memory = { ix: [], peer: [] };
   let gatewayMemory;
+  let throughput;
   try {
     // Warm-up, not counted: pulls the images and the gateway's first API calls.
     await (await startSession(gateway)).close();
@@ -191,6 +226,7 @@ async function main() {
         running.push(s);
       }
       if (side === 'ix') gatewayMemory = await spectatorMemory(gateway, running.map((r) => r.ticket));
+      if (side === 'ix') throughput = await gatewayThroughput(gateway, running[0].ticket);
       // Idle a moment, then each pod's memory, then all of them end.
       await sleep(5_000);
       const byPod = podMemory();
@@ -206,13 +242,19 @@ async function main() {
   }
   const p = (side, q) => percentile(samples[side], q);
   const mem = (side) => percentile(memory[side], 50);
-  report.results = { samples, requests, memory, gatewayMemory };
+  report.results = { samples, requests, memory, gatewayMemory, throughput };
   report.summary = [
     row('k8s session start → prompt p50 (cached images)', fmt.ms(p('ix', 50)), `${fmt.ms(p('peer', 50))} (bare pod → Ready)`, { ratio: ratio(p('ix', 50), p('peer', 50)) }),
     row('k8s session start → prompt p95', fmt.ms(p('ix', 95)), fmt.ms(p('peer', 95)), { ratio: ratio(p('ix', 95), p('peer', 95)) }),
     row('k8s API requests per session (all clients, start to end)', requests.ix.toFixed(1), requests.peer.toFixed(1), { ratio: ratio(requests.ix, requests.peer) }),
     row('k8s memory per idle session pod (working set)', fmt.mib(mem('ix')), fmt.mib(mem('peer')), { ratio: ratio(mem('ix'), mem('peer')) }),
     row(`gateway memory per page carried to a pod (${gatewayMemory?.connections} connections)`, `${((gatewayMemory?.bytesPerConnection ?? NaN) / 1024).toFixed(1)} KiB`, '—'),
+    row(`gateway CPU with ${gatewayMemory?.connections} idle pages carried`, `${(gatewayMemory?.idleCores ?? NaN).toFixed(4)} cores`, '—'),
+    row(
+      `gateway CPU per MB of output carried (${throughput?.mb.toFixed(0)} MB at ${throughput?.mbPerSecond.toFixed(1)} MB/s)`,
+      `${(throughput?.cpuMsPerMb ?? NaN).toFixed(1)} ms`,
+      '—',
+    ),
   ];
   writeResults('k8s', report, {
     title: 'Sessions on Kubernetes (the one-node test cluster of scripts/k8s)',

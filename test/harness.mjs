@@ -73,7 +73,8 @@ export async function startServerProcess(env = {}, { nofile, port: wanted } = {}
     /** True while the server process runs. */
     alive: () => child.exitCode === null && child.signalCode === null,
     async stop() {
-      if (child.exitCode !== null) return;
+      // Gone already (it exited, or a test killed it: a signal leaves exitCode null): nothing to wait for.
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

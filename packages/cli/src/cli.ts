@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
+import { agentImage } from './commands/agent-image.js';
 import { attach } from './commands/attach.js';
 import { check } from './commands/check.js';
 import { ls, stop } from './commands/admin.js';
@@ -7,7 +8,7 @@ import { portForward } from './commands/port-forward.js';
 import { serve } from './commands/serve.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 
-const COMMANDS: Record<string, Command> = { serve, check, attach, 'port-forward': portForward, ls, stop };
+const COMMANDS: Record<string, Command> = { serve, check, attach, 'port-forward': portForward, ls, stop, 'agent-image': agentImage };
 
 const GENERAL = `ix-playground: live, sandboxed Linux terminals for web pages
 

@@ -32,3 +32,4 @@ export type { SnapshotInfo } from './session/snapshot-store.js';
 export type { SessionSummary } from './http/admin-api.js';
 export { signWebhook, type WebhookEvent } from './tasks/webhook.js';
 export { PlaygroundError, ManifestError, SandboxError, LimitError, ErrorCode } from './errors.js';
+export { buildAgentImage, pushImage } from './sandbox/kubernetes/agent-image.js';
