@@ -41,7 +41,9 @@ const running = process.env.IX_AGENT_ROLE === 'session' ? startSessionAgent({ se
 running.then(
   (agent) => {
     console.log(`ix-playground agent (${process.env.IX_AGENT_ROLE || 'machine'}) on ${agent.url}`);
-    const stop = () => void agent.close().then(() => process.exit(0));
+    // A session's pod stopped by the cluster (an eviction, a deletion) does not end the session as a
+    // shutdown: its connections just drop, and gateways tell pages what the cluster says happened.
+    const stop = process.env.IX_AGENT_ROLE === 'session' ? () => process.exit(143) : () => void agent.close().then(() => process.exit(0));
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   },

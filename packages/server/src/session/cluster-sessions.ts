@@ -6,7 +6,7 @@ import { agentToken, clusterSessionId, type ClusterPods } from '../sandbox/kuber
 import { AGENT_PORT, LABELS } from '../sandbox/kubernetes/pod-spec.js';
 import type { SessionRequest } from '../agent/session-agent.js';
 import type { SessionWhereabouts } from '../gateway/session-proxy.js';
-import { podEnd } from '../sandbox/kubernetes/pod-readiness.js';
+import { eventEnd, podEnd, podEnding, type PodEnd } from '../sandbox/kubernetes/pod-readiness.js';
 import { machinesOf } from './playground-machines.js';
 import { SessionCredentials } from './session-credentials.js';
 
@@ -22,6 +22,9 @@ export interface ClusterSessionOptions {
   /** Sessions per client address, counted across every gateway. */
   maxSessionsPerClient: number;
 }
+
+/** How many times (every 250 ms) a pod whose agent stopped is looked at until the cluster records why. */
+const ENDING_LOOKS = 40;
 
 /** How long a session's first pod may take to listen, once its container runs. */
 const LISTEN_TIMEOUT_MS = 30_000;
@@ -95,13 +98,34 @@ export class ClusterSessions {
   /** Where a session's agent is, from the cluster, or how its first pod ended; undefined when the cluster has no such session. */
   async locate(id: string): Promise<SessionWhereabouts> {
     if (!/^[a-f0-9]{20}$/.test(id)) return undefined;
-    const [pod] = await this.#pods.pods({ [LABELS.session]: id, [LABELS.role]: 'session' });
+    const find = async () => (await this.#pods.pods({ [LABELS.session]: id, [LABELS.role]: 'session' }))[0];
+    let pod = await find();
+    // Its agent has stopped but the cluster has not said why yet (an eviction is recorded after): wait for it, bounded.
+    for (let look = 0; pod && podEnding(pod) && look < ENDING_LOOKS; look++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      pod = await find();
+    }
     if (!pod) return undefined;
     const ended = podEnd(pod);
-    if (ended) return { ended };
+    if (ended) return { ended: ended.reason === 'error' ? await this.#causeOf(pod, ended) : ended };
     const ip = pod.status?.podIP;
     if (!ip) return undefined;
     return { url: `ws://${ip}:${AGENT_PORT}/api/ws`, token: agentToken(this.#options.secret, id, pod.metadata?.labels?.[LABELS.machine] ?? '') };
+  }
+
+  /**
+   * Why the cluster stopped a pod, from its events when its status does not say (an eviction):
+   * they are recorded as it happens, so a pod that stopped a moment ago is looked at a few times more.
+   */
+  async #causeOf(pod: V1Pod, ended: PodEnd): Promise<PodEnd> {
+    const finished = pod.status?.containerStatuses?.find((c) => c.name === 'machine')?.state?.terminated?.finishedAt;
+    const stoppedAt = finished ? new Date(finished).getTime() : 0;
+    for (let look = 0; ; look++) {
+      const told = eventEnd(await this.#pods.events(pod.metadata?.name ?? '', pod.metadata?.uid).catch(() => []));
+      if (told) return told;
+      if (look >= ENDING_LOOKS || Date.now() - stoppedAt >= 5000) return ended;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
   /** Hot reload: every live session of the playground gets its new tasks (each gateway may send it; it is the same). */

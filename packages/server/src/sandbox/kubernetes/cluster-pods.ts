@@ -217,6 +217,13 @@ export class ClusterPods {
     return (await core.listNamespacedPod({ namespace: this.options.namespace, labelSelector })).items;
   }
 
+  /** The events of a pod (of this `uid`, when given), oldest first as the API lists them. */
+  async events(name: string, uid?: string): Promise<CoreV1Event[]> {
+    const { core } = await this.connect();
+    const fieldSelector = `involvedObject.name=${name}${uid ? `,involvedObject.uid=${uid}` : ''}`;
+    return (await core.listNamespacedEvent({ namespace: this.options.namespace, fieldSelector })).items;
+  }
+
   /** Deletes a session's pods (its network policy goes with the first) and waits until they are gone, bounded. */
   async delete(session: string): Promise<void> {
     const { namespace } = this.options;

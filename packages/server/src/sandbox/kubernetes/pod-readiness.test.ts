@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CoreV1Event, V1Pod } from '@kubernetes/client-node';
-import { podEnd, readerProgress } from './pod-readiness.js';
+import { eventEnd, podEnd, readerProgress } from './pod-readiness.js';
 
 const ended = (status: V1Pod['status'], metadata: V1Pod['metadata'] = {}): V1Pod => ({ metadata: { name: 'ix-s-main', ...metadata }, status });
 const machine = (terminated: { exitCode: number; reason?: string; message?: string }) => [
@@ -44,5 +44,21 @@ describe("pods' events in the reader's words", () => {
     assert.equal(readerProgress(event('Pulling', 'Pulling image "agent:1"', 'ix-agent')), 'fetching the playground agent');
     assert.equal(readerProgress(event('Started', 'Started container machine')), 'the machine is starting');
     assert.equal(readerProgress(event('Killing', 'Stopping container machine')), undefined);
+  });
+});
+
+describe("an end the pod's status does not record", () => {
+  test('the latest eviction event says it; other events do not', () => {
+    const at = (reason: string, message: string, time: string) =>
+      ({ reason, message, lastTimestamp: new Date(time), involvedObject: {}, metadata: {} }) as CoreV1Event;
+    assert.equal(eventEnd([at('Killing', 'Stopping container machine', '2026-01-01T00:00:02Z')]), undefined);
+    assert.deepEqual(
+      eventEnd([
+        at('Evicted', 'The node was low on resource: memory.', '2026-01-01T00:00:01Z'),
+        at('Evicted', 'Pod ephemeral local storage usage exceeds the total limit of containers 234881024.', '2026-01-01T00:00:03Z'),
+        at('Killing', 'Stopping container machine', '2026-01-01T00:00:04Z'),
+      ]),
+      { reason: 'error', message: 'the cluster evicted the machine: Pod ephemeral local storage usage exceeds the total limit of containers 234881024.' },
+    );
   });
 });

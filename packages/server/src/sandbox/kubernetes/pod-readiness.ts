@@ -99,9 +99,38 @@ export function podEnd(pod: V1Pod): PodEnd | undefined {
   if (status?.reason === 'Evicted') return { reason: 'error', message: `the cluster evicted the machine: ${status.message ?? 'no reason given'}` };
   if (status?.reason === 'DeadlineExceeded') return { reason: 'expired' };
   if (machine?.reason === 'OOMKilled') return { reason: 'error', message: 'the machine ran out of memory and was stopped' };
-  if (machine) return { reason: 'error', message: `the machine stopped (${machine.reason ?? `exit ${machine.exitCode}`})` };
+  if (machine && pod.metadata?.deletionTimestamp) return { reason: 'error', message: 'the machine was deleted from the cluster' };
+  if (machine)
+    return {
+      reason: 'error',
+      message: machine.exitCode === 0 ? 'the machine was stopped' : `the machine stopped (${machine.reason ?? `exit ${machine.exitCode}`})`,
+    };
   if (status?.phase === 'Failed' || status?.phase === 'Succeeded')
     return { reason: 'error', message: `the machine stopped${status.message ? `: ${status.message}` : ''}` };
   if (pod.metadata?.deletionTimestamp) return { reason: 'error', message: 'the machine was deleted from the cluster' };
   return undefined;
+}
+
+/**
+ * Whether a pod's end is still being written: its machine's container has stopped, but the pod's
+ * phase is not final yet (the kubelet stops containers before it records an eviction).
+ */
+export function podEnding(pod: V1Pod): boolean {
+  const stopped = pod.status?.containerStatuses?.some((c) => c.name === 'machine' && c.state?.terminated);
+  return !!stopped && !['Failed', 'Succeeded'].includes(pod.status?.phase ?? '') && !pod.metadata?.deletionTimestamp;
+}
+
+/**
+ * What a pod's events say the cluster did to end it, where its status does not (a pod evicted
+ * while its agent stops cleanly is recorded as completed): the latest eviction or preemption.
+ */
+export function eventEnd(events: CoreV1Event[]): PodEnd | undefined {
+  const when = (e: CoreV1Event) => new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? 0).getTime();
+  const last = events
+    .filter((e) => e.reason === 'Evicted' || e.reason === 'Preempted')
+    .sort((a, b) => when(a) - when(b))
+    .at(-1);
+  if (!last) return undefined;
+  if (last.reason === 'Preempted') return { reason: 'error', message: 'the cluster stopped the machine to make room for another' };
+  return { reason: 'error', message: `the cluster evicted the machine: ${last.message ?? 'no reason given'}` };
 }
