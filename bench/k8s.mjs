@@ -56,12 +56,12 @@ function apiRequests() {
   return total - ownRequests;
 }
 
-/** Working-set bytes of each pod, from the kubelet's summary. */
+/** Working-set bytes and CPU (cores) of each pod, from the kubelet's summary. */
 function podMemory() {
   ownRequests += 2;
   const node = execFileSync('kubectl', ['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'], { encoding: 'utf8' }).trim();
   const summary = JSON.parse(execFileSync('kubectl', ['get', '--raw', `/api/v1/nodes/${node}/proxy/stats/summary`], { encoding: 'utf8' }));
-  return new Map(summary.pods.map((p) => [p.podRef.name, p.memory?.workingSetBytes]));
+  return new Map(summary.pods.map((p) => [p.podRef.name, { memory: p.memory?.workingSetBytes, cores: (p.cpu?.usageNanoCores ?? NaN) / 1e9 }]));
 }
 
 /** One session: POST → prompt on the WebSocket; answers its id, the time, and a close function. */
@@ -199,6 +199,7 @@ async function main() {
   const samples = { ix: [], peer: [] };
   const requests = {};
   const memory = { ix: [], peer: [] };
+  const cpu = { ix: [], peer: [] };
   let gatewayMemory;
   let throughput;
   try {
@@ -231,7 +232,11 @@ async function main() {
       await sleep(5_000);
       const byPod = podMemory();
       const names = side === 'ix' ? (await sessionPods()).map((p) => p.metadata.name) : running.map((s) => s.id);
-      for (const name of names) if (Number.isFinite(byPod.get(name))) memory[side].push(byPod.get(name));
+      for (const name of names) {
+        const { memory: bytes, cores } = byPod.get(name) ?? {};
+        if (Number.isFinite(bytes)) memory[side].push(bytes);
+        if (Number.isFinite(cores)) cpu[side].push(cores);
+      }
       for (const s of running) await s.close();
       if (side === 'ix') await until('the session pods to go', 120_000, async () => (await sessionPods()).length === 0);
       const total = apiRequests() - from - idleRate * (performance.now() - began);
@@ -242,12 +247,13 @@ async function main() {
   }
   const p = (side, q) => percentile(samples[side], q);
   const mem = (side) => percentile(memory[side], 50);
-  report.results = { samples, requests, memory, gatewayMemory, throughput };
+  report.results = { samples, requests, memory, cpu, gatewayMemory, throughput };
   report.summary = [
     row('k8s session start → prompt p50 (cached images)', fmt.ms(p('ix', 50)), `${fmt.ms(p('peer', 50))} (bare pod → Ready)`, { ratio: ratio(p('ix', 50), p('peer', 50)) }),
     row('k8s session start → prompt p95', fmt.ms(p('ix', 95)), fmt.ms(p('peer', 95)), { ratio: ratio(p('ix', 95), p('peer', 95)) }),
     row('k8s API requests per session (all clients, start to end)', requests.ix.toFixed(1), requests.peer.toFixed(1), { ratio: ratio(requests.ix, requests.peer) }),
     row('k8s memory per idle session pod (working set)', fmt.mib(mem('ix')), fmt.mib(mem('peer')), { ratio: ratio(mem('ix'), mem('peer')) }),
+    row('k8s CPU per idle session pod', `${percentile(cpu.ix, 50).toFixed(4)} cores`, `${percentile(cpu.peer, 50).toFixed(4)} cores`),
     row(`gateway memory per page carried to a pod (${gatewayMemory?.connections} connections)`, `${((gatewayMemory?.bytesPerConnection ?? NaN) / 1024).toFixed(1)} KiB`, '—'),
     row(`gateway CPU with ${gatewayMemory?.connections} idle pages carried`, `${(gatewayMemory?.idleCores ?? NaN).toFixed(4)} cores`, '—'),
     row(
