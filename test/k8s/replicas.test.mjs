@@ -7,11 +7,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import WebSocket from 'ws';
+import { Session } from '@ix-playground/sdk';
 import { freePort, launchBrowser, startServerProcess, typeCommand, until, waitForScreen } from '../harness.mjs';
 import { testImages } from './images.mjs';
 
@@ -20,6 +23,8 @@ const namespace = 'default';
 const secret = randomBytes(24).toString('base64url');
 let dir;
 let gateways = [];
+/** Each replica's preview listener (a fixed port each, as behind a real balancer they share one). */
+let previewPorts = [];
 let balancer;
 let browser;
 let core;
@@ -86,6 +91,26 @@ before(async () => {
     ].join('\n'),
   );
   writeFileSync(
+    path.join(playgrounds, 'pair.yaml'),
+    [
+      'name: pair',
+      'title: Two machines',
+      `image: { ref: ${machine} }`,
+      'limits: { time: 10m, memory: 256Mi, pids: 128 }',
+      'machines:',
+      '  - name: web',
+      '    files:',
+      '      - path: serve.sh',
+      '        content: |',
+      // One answer per connection (socat forks one per client): read the request's head, then answer.
+      `          while read -r line && [ -n "\${line%$'\\r'}" ]; do :; done`,
+      "          printf 'HTTP/1.0 200 OK\\r\\nContent-Length: 14\\r\\n\\r\\nhello-preview\\n'",
+      '  - name: client',
+      'terminals: [{ name: web, machine: web }, { name: client, machine: client }]',
+      'ports: [{ machine: web, port: 8000, title: Site }]',
+    ].join('\n'),
+  );
+  writeFileSync(
     path.join(playgrounds, 'small.yaml'),
     ['name: small', 'title: A small disk', `image: { ref: ${machine} }`, 'limits: { time: 10m, memory: 256Mi, disk: 32Mi }'].join('\n'),
   );
@@ -115,7 +140,11 @@ before(async () => {
     IX_GRACE: '4s',
     IX_WATCH: '0',
   };
-  gateways = [await startServerProcess(env), await startServerProcess(env)];
+  previewPorts = [await freePort(), await freePort()];
+  gateways = [
+    await startServerProcess({ ...env, IX_PREVIEW_PORT: String(previewPorts[0]) }),
+    await startServerProcess({ ...env, IX_PREVIEW_PORT: String(previewPorts[1]) }),
+  ];
   balancer = await startBalancer(
     lbPort,
     gateways.map((g) => g.port),
@@ -133,6 +162,56 @@ after(async () => {
   await Promise.all(left.map((name) => core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 1 }).catch(() => {})));
   await until('the test pods to be gone', 60_000, async () => (await ourPods()).length === 0);
   rmSync(dir, { recursive: true, force: true });
+});
+
+/** GET / of a preview through one replica's preview listener, as a browser asks for its host name. */
+function getPreview(url, port) {
+  const host = `${new URL(url).hostname}:${port}`;
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/', headers: { host } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+test('a two-machine playground: its machines reach each other by name, and the site on one is previewed through either replica', { skip }, async () => {
+  const lb = `http://127.0.0.1:${balancer.address().port}`;
+  const res = await fetch(`${lb}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"playground":"pair"}' });
+  assert.equal(res.status, 201, await res.clone().text());
+  const ticket = await res.json();
+  const session = new Session({ url: `${lb.replace('http', 'ws')}/api/ws`, ...ticket, WebSocket });
+  const seen = new Map();
+  session.on('output', ({ terminal, data }) => seen.set(terminal, (seen.get(terminal) ?? '') + Buffer.from(data).toString('utf8')));
+  await session.open();
+  try {
+    assert.deepEqual([...session.machines], ['web', 'client']);
+    const [preview] = session.previews;
+    assert.equal(preview?.machine, 'web');
+    assert.equal(preview?.title, 'Site');
+    const text = (terminal) => seen.get(terminal) ?? '';
+    await until('both prompts', 60_000, async () => /# $/.test(text(0)) && /# $/.test(text(1)));
+    // A web server on web, and client asking it by name (until it listens, bounded).
+    session.write(0, 'socat TCP-LISTEN:8000,reuseaddr,fork EXEC:"bash /root/serve.sh" &\r');
+    session.write(1, "for i in $(seq 1 100); do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | socat -T5 - TCP:web:8000 2>/dev/null && break; sleep 0.1; done\r");
+    await until("client's answer from web", 60_000, async () => text(1).includes('\nhello-preview'));
+    for (const port of previewPorts) {
+      const answer = await getPreview(preview.url, port);
+      assert.equal(answer.status, 200, `through the preview port ${port}: ${answer.body}`);
+      assert.equal(answer.body, 'hello-preview\n');
+    }
+    // A key made up, or of another port, opens nothing.
+    const forged = await getPreview(
+      preview.url.replace(/\/\/[a-z2-7]/, (m) => (m.endsWith('a') ? '//b' : '//a')),
+      previewPorts[1],
+    );
+    assert.equal(forged.status, 404);
+  } finally {
+    session.close();
+  }
 });
 
 test('killing the replica a page is attached to, during 10 MB of output, loses nothing: the same shell, every line once, its task done', { skip }, async () => {

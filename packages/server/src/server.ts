@@ -54,9 +54,10 @@ function widgetDir(): string | undefined {
 }
 
 /** Sessions in the cluster's pods, when the server runs the kubernetes driver with the gateways' shared secret (IX_K8S_SECRET). */
-function clusterSessions(config: ServerConfig, driver: SandboxDriver): ClusterSessions | undefined {
+function clusterSessions(config: ServerConfig, driver: SandboxDriver, previewUrl: () => string | undefined): ClusterSessions | undefined {
   if (!(driver instanceof KubernetesDriver) || !config.kubernetes?.secret) return undefined;
   return new ClusterSessions(driver.pods, {
+    previewUrl,
     secret: config.kubernetes.secret,
     graceMs: config.graceMs,
     replayBytes: config.replayBytes,
@@ -84,7 +85,7 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   const proxies = new ProxyTrust(config.trustProxy ?? []);
   const snapshots = config.snapshots ? new SnapshotStore(config.snapshots) : undefined;
   // On a cluster with a shared secret, sessions live in their pods: any replica starts them and carries pages to them.
-  const cluster = clusterSessions(config, driver);
+  const cluster = clusterSessions(config, driver, () => previews?.urlPattern);
   const reaper =
     cluster &&
     setInterval(() => void cluster.reap().catch((error: Error) => console.error(`[ix-playground] reaping ended sessions: ${error.message}`)), 15_000);
@@ -98,7 +99,12 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   const previews =
     config.preview === false
       ? undefined
-      : new PreviewServer({ host: config.host, port: config.preview?.port ?? (config.port ? config.port + 1 : 0), urlTemplate: config.preview?.urlTemplate });
+      : new PreviewServer({
+          host: config.host,
+          port: config.preview?.port ?? (config.port ? config.port + 1 : 0),
+          urlTemplate: config.preview?.urlTemplate,
+          remote: cluster,
+        });
   if (previews) {
     const explicit = config.preview !== undefined && config.preview !== false && config.preview.port !== undefined;
     await previews.listen().catch(async (error: NodeJS.ErrnoException) => {

@@ -8,6 +8,8 @@ import { Gateway } from '../gateway/gateway.js';
 import { OriginPolicy } from '../http/origin-policy.js';
 import type { Manifest } from '../manifest/manifest-schema.js';
 import { InPodDriver } from '../sandbox/kubernetes/in-pod-driver.js';
+import { ClusterPreviewGrants } from '../session/cluster-previews.js';
+import { machinesOf } from '../session/playground-machines.js';
 import { SessionCredentials } from '../session/session-credentials.js';
 import { SessionManager } from '../session/session-manager.js';
 import type { PlaygroundSession } from '../session/playground-session.js';
@@ -23,6 +25,8 @@ const sessionRequest = v.object({
   graceMs: v.pipe(v.number(), v.minValue(1000)),
   replayBytes: v.pipe(v.number(), v.minValue(1024)),
   checkIntervalMs: v.pipe(v.number(), v.minValue(0)),
+  /** The gateways' preview URLs (`{key}` to fill) and this session's preview secret, when previews are on. */
+  previews: v.optional(v.object({ url: v.string(), key: v.pipe(v.string(), v.hexadecimal()) })),
 });
 
 /** The request that starts a session in the agent (`POST /session`). */
@@ -81,7 +85,16 @@ export async function startSessionAgent(options: SessionAgentOptions): Promise<S
       maxSessionsPerClient: 1,
     });
     // Origins were checked by the gateway; here only gateways connect, with the agent's secret.
-    gateway = new Gateway(sessions, new OriginPolicy([]), { maxUnattached: 64, maxUnattachedPerClient: 64, inputRate: 1024 * 1024 });
+    // Previews are served by the gateways, which check the keys granted here and carry requests to the pods.
+    const previews =
+      request.previews &&
+      new ClusterPreviewGrants({
+        key: Buffer.from(request.previews.key, 'hex'),
+        session: request.credentials.id,
+        url: request.previews.url,
+        machines: machinesOf(manifest).map((m) => m.name),
+      });
+    gateway = new Gateway(sessions, new OriginPolicy([]), { maxUnattached: 64, maxUnattachedPerClient: 64, inputRate: 1024 * 1024 }, previews);
     return sessions.create(manifest, 'gateway', { credentials: SessionCredentials.fromDigests(request.credentials), owner: request.owner }).then((made) => {
       session = made;
       made.on('ended', (reason) => setTimeout(() => options.onEnded?.(reason), 500).unref());

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { PreviewInfo } from '@ix-playground/sdk/protocol';
 import type { PlaygroundSession } from '../session/playground-session.js';
+import { base32 } from './base32.js';
 
 /** What a preview key opens: one port of one machine of one session. */
 interface Target {
@@ -24,6 +25,21 @@ export interface PreviewServerOptions {
    * `http://{key}.localhost:{port}/` (browsers send *.localhost to the loopback address).
    */
   urlTemplate?: string | undefined;
+  /** Previews of sessions that live elsewhere (in their pods), by a key this server did not grant. */
+  remote?: RemotePreviews | undefined;
+}
+
+/** Where the previews of sessions that live elsewhere lead. */
+export interface RemotePreviews {
+  /** The address a preview key opens (a pod's), or undefined when it is no valid key of a live session. */
+  locatePreview(key: string): Promise<{ host: string; port: number; machine: string } | undefined>;
+}
+
+/** Where a preview request goes: a connection to the learner's server, and what to call it. */
+interface Route {
+  machine: string;
+  port: number;
+  connect(): Promise<Duplex>;
 }
 
 /**
@@ -42,28 +58,29 @@ export class PreviewServer {
   constructor(options: PreviewServerOptions) {
     this.#options = options;
     this.#server = createServer((req, res) => {
-      const target = this.#target(req);
-      if (!target) {
-        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('no such preview (the playground may have ended)');
-        return;
-      }
-      void target.session
-        .connect(target.port, target.machine)
-        .then((socket) => {
-          const upstream = request(
-            { createConnection: () => socket, method: req.method, path: req.url, headers: { ...req.headers, host: `localhost:${target.port}` } },
-            (answer) => {
-              res.writeHead(answer.statusCode ?? 502, answer.headers);
-              answer.pipe(res);
-            },
-          );
-          upstream.on('error', () => {
-            if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
-            res.end(`nothing answers on port ${target.port} of ${target.machine} yet: start a server there, then reload`);
-          });
-          req.pipe(upstream);
-        })
-        .catch((error: Error) => res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end(error.message));
+      void this.#route(req).then((target) => {
+        if (!target) {
+          res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('no such preview (the playground may have ended)');
+          return;
+        }
+        void target
+          .connect()
+          .then((socket) => {
+            const upstream = request(
+              { createConnection: () => socket, method: req.method, path: req.url, headers: { ...req.headers, host: `localhost:${target.port}` } },
+              (answer) => {
+                res.writeHead(answer.statusCode ?? 502, answer.headers);
+                answer.pipe(res);
+              },
+            );
+            upstream.on('error', () => {
+              if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+              res.end(`nothing answers on port ${target.port} of ${target.machine} yet: start a server there, then reload`);
+            });
+            req.pipe(upstream);
+          })
+          .catch((error: Error) => res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end(error.message));
+      });
     });
     this.#server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
     this.#server.on('clientError', (_error, socket) => socket.destroy());
@@ -94,8 +111,7 @@ export class PreviewServer {
     if (existing) return (this.#targets.get(existing) as Target).info;
     // Host names are case-insensitive: lowercase base32, 26 characters (130 bits).
     const key = base32(randomBytes(17)).slice(0, 26);
-    const template = this.#options.urlTemplate ?? 'http://{key}.localhost:{port}/';
-    const info: PreviewInfo = { machine, port, title: title || `Port ${port}`, url: template.replace('{key}', key).replace('{port}', String(this.#port)) };
+    const info: PreviewInfo = { machine, port, title: title || `Port ${port}`, url: this.urlPattern.replace('{key}', key) };
     keys.set(`${machine}:${port}`, key);
     this.#targets.set(key, { session, machine, port, info });
     return info;
@@ -115,50 +131,56 @@ export class PreviewServer {
     this.#bySession.delete(sessionId);
   }
 
-  #target(req: IncomingMessage): Target | undefined {
-    const key = /^([a-z2-7]{26})\./.exec((req.headers.host ?? '').toLowerCase())?.[1];
-    const target = key ? this.#targets.get(key) : undefined;
-    return target && !target.session.endReason ? target : undefined;
+  /** The URL of previews with `{key}` still to fill (the port is this listener's), for agents that grant them. */
+  get urlPattern(): string {
+    return (this.#options.urlTemplate ?? 'http://{key}.localhost:{port}/').replace('{port}', String(this.#port));
+  }
+
+  /** Where a request's preview key leads: a session of this server's, or one elsewhere. */
+  async #route(req: IncomingMessage): Promise<Route | undefined> {
+    const key = /^([a-z2-7]{26,40})\./.exec((req.headers.host ?? '').toLowerCase())?.[1];
+    if (!key) return undefined;
+    const local = this.#targets.get(key);
+    if (local) {
+      if (local.session.endReason) return undefined;
+      return { machine: local.machine, port: local.port, connect: () => local.session.connect(local.port, local.machine) };
+    }
+    const remote = await this.#options.remote?.locatePreview(key).catch(() => undefined);
+    if (!remote) return undefined;
+    return {
+      machine: remote.machine,
+      port: remote.port,
+      connect: () =>
+        new Promise<Duplex>((resolve, reject) => {
+          const socket = connect(remote.port, remote.host);
+          socket.once('connect', () => resolve(socket));
+          socket.once('error', () => reject(new Error(`nothing answers on port ${remote.port} of ${remote.machine} yet: start a server there, then reload`)));
+        }),
+    };
   }
 
   /** A WebSocket (or any upgrade) to the learner's server: the request head, then both ways raw. */
   #upgrade(req: IncomingMessage, client: Duplex, head: Buffer): void {
     client.on('error', () => client.destroy());
-    const target = this.#target(req);
-    if (!target) {
-      client.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    void target.session
-      .connect(target.port, target.machine)
-      .then((upstream) => {
-        upstream.on('error', () => client.destroy());
-        client.on('close', () => upstream.destroy());
-        upstream.on('close', () => client.destroy());
-        const headers = Object.entries({ ...req.headers, host: `localhost:${target.port}` }).flatMap(([k, v]) =>
-          Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : v === undefined ? [] : [`${k}: ${v}`],
-        );
-        upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`);
-        if (head.length) upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
+    void this.#route(req)
+      .then((target) => {
+        if (!target) {
+          client.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          return;
+        }
+        return target.connect().then((upstream) => {
+          upstream.on('error', () => client.destroy());
+          client.on('close', () => upstream.destroy());
+          upstream.on('close', () => client.destroy());
+          const headers = Object.entries({ ...req.headers, host: `localhost:${target.port}` }).flatMap(([k, v]) =>
+            Array.isArray(v) ? v.map((x) => `${k}: ${x}`) : v === undefined ? [] : [`${k}: ${v}`],
+          );
+          upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`);
+          if (head.length) upstream.write(head);
+          upstream.pipe(client);
+          client.pipe(upstream);
+        });
       })
       .catch(() => client.destroy());
   }
-}
-
-function base32(bytes: Buffer): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += alphabet[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return out;
 }

@@ -7,6 +7,7 @@ import { AGENT_PORT, LABELS } from '../sandbox/kubernetes/pod-spec.js';
 import type { SessionRequest } from '../agent/session-agent.js';
 import type { SessionWhereabouts } from '../gateway/session-proxy.js';
 import { eventEnd, podEnd, podEnding, type PodEnd } from '../sandbox/kubernetes/pod-readiness.js';
+import { previewSecret, readPreviewKey } from './cluster-previews.js';
 import { machinesOf } from './playground-machines.js';
 import { SessionCredentials } from './session-credentials.js';
 
@@ -21,6 +22,8 @@ export interface ClusterSessionOptions {
   maxSessions: number;
   /** Sessions per client address, counted across every gateway. */
   maxSessionsPerClient: number;
+  /** The gateways' preview URL pattern (`{key}` to fill), when previews are on. */
+  previewUrl?: () => string | undefined;
 }
 
 /** How many times (every 250 ms) a pod whose agent stopped is looked at until the cluster records why. */
@@ -76,6 +79,7 @@ export class ClusterSessions {
       until: i === 0 ? ('started' as const) : ('ready' as const),
     }));
     const ips = await this.#pods.start(id, plans, { [LABELS.client]: label, 'ix-playground.dev/playground': manifest.name }, start.progress);
+    const previewUrl = this.#options.previewUrl?.();
     const request: SessionRequest = {
       manifest,
       credentials: credentials.digests,
@@ -85,6 +89,7 @@ export class ClusterSessions {
       graceMs: this.#options.graceMs,
       replayBytes: this.#options.replayBytes,
       checkIntervalMs: this.#options.checkIntervalMs,
+      ...(previewUrl ? { previews: { url: previewUrl, key: previewSecret(this.#options.secret, id).toString('hex') } } : {}),
     };
     try {
       await this.#post(`http://${ips[0]}:${AGENT_PORT}/session`, plans[0]?.token as string, request);
@@ -126,6 +131,16 @@ export class ClusterSessions {
       if (look >= ENDING_LOOKS || Date.now() - stoppedAt >= 5000) return ended;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  }
+
+  /** Where a preview key a session's agent granted leads: its machine's pod, if the key is genuine and the session lives. */
+  async locatePreview(key: string): Promise<{ host: string; port: number; machine: string } | undefined> {
+    const target = readPreviewKey(key, (session) => previewSecret(this.#options.secret, session));
+    if (!target) return undefined;
+    const [pod] = await this.#pods.pods({ [LABELS.session]: target.session, [LABELS.index]: String(target.index) });
+    const ip = pod?.status?.podIP;
+    if (!pod || !ip || podEnd(pod)) return undefined;
+    return { host: ip, port: target.port, machine: pod.metadata?.labels?.[LABELS.machine] ?? '' };
   }
 
   /** Hot reload: every live session of the playground gets its new tasks (each gateway may send it; it is the same). */

@@ -113,8 +113,9 @@ export class ClusterPods {
       throw new SandboxError('this playground asks for internet access (limits.network: true), which this server does not allow: set IX_ALLOW_NETWORK=1');
     try {
       const created: V1Pod[] = [];
-      for (const plan of plans) {
+      for (const [index, plan] of plans.entries()) {
         const pod = machinePod({
+          index,
           session,
           machine: plan.spec,
           image: this.imageOf(plan.spec),

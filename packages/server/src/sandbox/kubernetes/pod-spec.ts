@@ -9,6 +9,8 @@ export const LABELS = {
   machine: 'ix-playground.dev/machine',
   role: 'ix-playground.dev/role',
   client: 'ix-playground.dev/client',
+  /** The machine's place among its session's (0: the first), which preview keys name. */
+  index: 'ix-playground.dev/index',
 } as const;
 
 /** The value of the managed-by label. */
@@ -38,6 +40,8 @@ export interface PodOptions {
   agentImage: string;
   /** The agent's secret. */
   token: string;
+  /** The machine's place among its session's machines. */
+  index?: number;
   /** What its agent does: serve its machine, or run the whole session. */
   role?: 'machine' | 'session';
   /** More labels (the client it is for, say). */
@@ -76,6 +80,7 @@ export function machinePod(options: PodOptions): V1Pod {
         [LABELS.session]: session,
         [LABELS.machine]: machine.name,
         [LABELS.role]: options.role ?? 'machine',
+        [LABELS.index]: String(options.index ?? 0),
       },
     },
     spec: {
