@@ -104,6 +104,10 @@ export class Connection {
       // The close event that always follows carries the reason.
     };
     socket.onclose = (event) => this.#finish(event.code, event.reason);
+    // Until the session's heartbeat takes over, the same clock bounds the opening: a handshake
+    // that never answers (a dead proxy, a half-open path) is given up, not waited on for ever.
+    this.#lastHeard = Date.now();
+    this.startHeartbeat();
   }
 
   /** Subscribes to an event; returns an unsubscribe function. */

@@ -67,6 +67,30 @@ describe('Session', () => {
     assert.deepEqual(session.features, { tasks: true, resume: true, tabs: true, save: true, preview: true });
   });
 
+  test('a reconnection whose handshake never answers is given up after the heartbeat period and tried again', async () => {
+    const { session, fake } = setup({ heartbeatMs: 20 });
+    const opened = session.open();
+    fake.last().accept();
+    fake.last().message(welcome('s1'));
+    await opened;
+    fake.last().serverClose(1006);
+    // The next socket never opens (a dead proxy, a half-open path): it is given up, and another one opened.
+    await nextSocket(fake, 2);
+    const third = await nextSocket(fake, 3);
+    assert.equal(fake.sockets[1]?.closedWith?.code, CloseCode.Timeout);
+    third.accept();
+    third.message(welcome('s1'));
+    for (let i = 0; i < 100 && session.status !== 'ready'; i++) await tick();
+    assert.equal(session.status, 'ready');
+  });
+
+  test('a first connection whose handshake never answers fails open() instead of hanging it', async () => {
+    const { session } = setup({ heartbeatMs: 20, reconnect: false });
+    const alive = setTimeout(() => {}, 5000); // a fake socket holds no handle: keep the test's event loop up meanwhile
+    await assert.rejects(session.open(), (e: unknown) => e instanceof PlaygroundError && /stopped answering/.test(e.message));
+    clearTimeout(alive);
+  });
+
   test('close() while connecting rejects open() with "cancelled", leaves the session idle and opens nothing more', async () => {
     const { session, fake, statuses } = setup();
     const opened = session.open();

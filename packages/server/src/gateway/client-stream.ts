@@ -93,7 +93,8 @@ export class ClientStream {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#unsubscribe();
-    if (this.#reading) this.#terminal.removeReader(this.#acking ? this.#acked : undefined, this.#high);
+    // Not acknowledged yet, the client still has everything before where it resumed: the hold counts from there.
+    if (this.#reading) this.#terminal.removeReader(this.#acking ? this.#acked : -1e15, this.#high);
     this.#terminal.release(this);
   }
 

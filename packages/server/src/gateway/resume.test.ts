@@ -23,10 +23,14 @@ after(async () => {
   await server?.close();
 });
 
-/** Polls `check` until true; fails with `what` after `ms`. */
+/** The first wrong output a collector saw (thrown in the SDK's handler, it would only end the session). */
+let failed: Error | undefined;
+
+/** Polls `check` until true; fails with `what` after `ms`, or at once with what a collector saw wrong. */
 async function until(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
+    if (failed) throw failed; // what the output handler found wrong, at once rather than at the deadline
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -37,7 +41,7 @@ function collect(session: Session) {
   const state = { text: '', next: 0, hash: createHash('sha256'), bytes: 0 };
   session.on('output', ({ terminal, offset, data }) => {
     if (terminal !== 0) return;
-    assert.equal(offset, state.next, 'output offsets must be contiguous: no byte lost or repeated');
+    if (offset !== state.next) failed ??= new Error(`output offsets must be contiguous: no byte lost or repeated (got ${offset}, expected ${state.next})`);
     state.next = offset + data.byteLength;
     state.bytes += data.byteLength;
     state.hash.update(data);

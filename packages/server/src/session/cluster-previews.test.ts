@@ -18,7 +18,10 @@ describe('preview keys any gateway can check', () => {
 
   test('a key signed with another secret, changed in any character, or cut short opens nothing', () => {
     const key = previewKey(secretOf(session), { session, index: 0, port: 3000 });
-    assert.equal(readPreviewKey(key, (id) => previewSecret('another-secret-of-another-cluster-000', id)), undefined);
+    assert.equal(
+      readPreviewKey(key, (id) => previewSecret('another-secret-of-another-cluster-000', id)),
+      undefined,
+    );
     for (let i = 0; i < key.length; i++) {
       const changed = key.slice(0, i) + (key[i] === 'a' ? 'b' : 'a') + key.slice(i + 1);
       assert.equal(readPreviewKey(changed, secretOf), undefined, `character ${i} changed`);

@@ -203,14 +203,14 @@ export class Terminal {
   }
 
   /**
-   * A read-write client stopped streaming, having acknowledged output up to `acked` (undefined if it
-   * never acknowledged). When it was the last, reading stops once `limit` bytes past `acked` are
+   * A read-write client stopped streaming, having acknowledged output up to `acked` (where it
+   * resumed, if it acknowledged nothing since). When it was the last, reading stops once `limit` bytes past `acked` are
    * read, until a client resumes: a reader whose connection dropped (or whose gateway died) finds
    * every byte it missed still in the replay buffer.
    */
-  removeReader(acked: number | undefined, limit: number): void {
+  removeReader(acked: number, limit: number): void {
     this.#readers = Math.max(0, this.#readers - 1);
-    if (this.#readers || acked === undefined || this.#exitCode !== undefined) return;
+    if (this.#readers || this.#exitCode !== undefined) return;
     this.#parked = { offset: acked, limit };
     this.#holdIfParked();
   }
