@@ -26,6 +26,7 @@ rmSync(OUT, { recursive: true, force: true }); // chunks of earlier builds have 
 const CHUNKS = [
   ['xterm', /node_modules\/@xterm\/|widget\/dist\/generated\/xterm-css\.js$/],
   ['ttyd', /sdk\/dist\/ttyd-session\.js$/],
+  ['progress', /sdk\/dist\/progress-lines\.js$/],
   ['preview', /widget\/dist\/preview-panel\.js$/],
   ['strip', /widget\/dist\/toolbar-strip\.js$/],
   ['offer', /widget\/dist\/resume-offer\.js$/],

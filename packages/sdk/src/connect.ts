@@ -1,6 +1,7 @@
 import { ErrorCode, PlaygroundError } from './errors.js';
 import type { BackoffOptions } from './backoff.js';
 import { errorCodeOf, type AttachMode, type SnapshotInfo } from './protocol.js';
+import type { SessionAnswer } from './progress-lines.js';
 import { Session } from './session.js';
 import type { WebSocketConstructor } from './websocket.js';
 
@@ -60,42 +61,8 @@ export interface CreateSessionOptions {
   onProgress?: (line: string) => void;
 }
 
-/** The content type of an answer that tells progress before its outcome (docs/protocol.md, §2). */
+/** The content type of an answer that tells progress before its outcome (docs/protocol.md, §3.3). */
 const PROGRESS_TYPE = 'application/x-ndjson';
-
-/** The JSON a session request is answered with (the last line of a progress stream). */
-interface SessionAnswer {
-  status?: unknown;
-  id?: unknown;
-  token?: unknown;
-  spectatorToken?: unknown;
-  error?: { code?: string; message?: string };
-}
-
-/** Reads an answer's progress lines, telling each, and answers its last line (with its status). */
-async function readProgress(response: Response, server: string, onProgress?: (line: string) => void): Promise<SessionAnswer> {
-  const reader = response.body?.getReader();
-  const decoder = new TextDecoder();
-  let carry = '';
-  for (;;) {
-    const chunk = reader ? await reader.read() : { done: true as const, value: undefined };
-    carry += decoder.decode(chunk.value, { stream: !chunk.done });
-    const lines = carry.split('\n');
-    carry = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      let message: SessionAnswer & { progress?: unknown };
-      try {
-        message = JSON.parse(line) as typeof message;
-      } catch (cause) {
-        throw new PlaygroundError(ErrorCode.Protocol, `the server at ${server} sent a progress line that is not JSON`, { cause });
-      }
-      if (typeof message.progress === 'string') onProgress?.(message.progress);
-      else return message;
-    }
-    if (chunk.done) throw new PlaygroundError(ErrorCode.Network, `the server at ${server} stopped answering while the machine was starting`);
-  }
-}
 
 /** Lists an owner's saved playgrounds (of one playground, when named), newest first. */
 export async function listSnapshots(server: string, owner: string, playground?: string, fetchImpl: typeof fetch = globalThis.fetch): Promise<SnapshotInfo[]> {
@@ -171,12 +138,13 @@ export async function createSession(server: string, playground: string, options:
   let ok = response.ok;
   if ((response.headers.get('content-type') ?? '').startsWith(PROGRESS_TYPE)) {
     try {
+      // Only servers whose machines take a while answer with lines: the reader is a chunk of its own.
+      const { readProgress } = await import('./progress-lines.js');
       body = await readProgress(response, server, options.onProgress);
     } catch (cause) {
-      if (cause instanceof PlaygroundError) throw cause;
-      throw new PlaygroundError(ErrorCode.Network, `the connection to ${server} broke while the machine was starting`, { cause });
+      throw cause instanceof PlaygroundError ? cause : new PlaygroundError(ErrorCode.Network, `the answer from ${server} broke off`, { cause });
     }
-    ok = typeof body.status === 'number' && body.status >= 200 && body.status < 300;
+    ok = Number(body.status) < 300;
   } else {
     try {
       body = (await response.json()) as SessionAnswer;
@@ -186,10 +154,7 @@ export async function createSession(server: string, playground: string, options:
   }
   if (!ok) {
     const code = errorCodeOf(body.error?.code);
-    throw new PlaygroundError(
-      code,
-      body.error?.message ?? `the server refused the session (HTTP ${typeof body.status === 'number' ? body.status : response.status})`,
-    );
+    throw new PlaygroundError(code, body.error?.message ?? `the server refused the session (HTTP ${String(body.status ?? response.status)})`);
   }
   if (typeof body.id !== 'string' || typeof body.token !== 'string') {
     throw new PlaygroundError(ErrorCode.Protocol, 'the server answered without a session id and token');

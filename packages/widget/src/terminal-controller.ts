@@ -93,8 +93,7 @@ export class TerminalController implements ToolbarModel {
   async start(server: string, playground: string, storeKey: string, options: CreateSessionOptions = {}, shared?: string): Promise<boolean> {
     const url = gatewayUrl(server);
     // What the server says while the machines start ("downloading the image …") replaces "Starting your machine…".
-    const onProgress = (line: string) =>
-      this.#host.status() === 'connecting' && this.#host.setStatus('connecting', `${line[0]?.toUpperCase()}${line.slice(1)}…`);
+    const onProgress = (line: string) => this.#host.setStatus('connecting', line[0]?.toUpperCase() + line.slice(1) + '…');
     const [create, offer] = this.#saves.start(server, playground, storeKey, { onProgress, ...options });
     this.#store = new TicketStore(storeKey);
     const stored = this.#store.load();
