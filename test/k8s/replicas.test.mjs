@@ -5,6 +5,7 @@
 // exactly once; its task ticks; a missing image is an error within seconds; an idle session is
 // culled; nothing of the test is left in the cluster.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -21,6 +22,7 @@ import { testImages } from './images.mjs';
 const skip = (!process.env.KUBECONFIG || !process.env.IX_K8S_REGISTRY) && 'needs the test cluster: npm run test:k8s';
 const namespace = 'default';
 const secret = randomBytes(24).toString('base64url');
+const adminToken = randomBytes(24).toString('base64url');
 let dir;
 let gateways = [];
 /** Each replica's preview listener (a fixed port each, as behind a real balancer they share one). */
@@ -133,6 +135,7 @@ before(async () => {
     IX_K8S_NAMESPACE: namespace,
     IX_K8S_AGENT_IMAGE: agent,
     IX_K8S_SECRET: secret,
+    IX_ADMIN_TOKEN: adminToken,
     IX_K8S_USER_NAMESPACES: '0',
     PLAYGROUNDS: playgrounds,
     IX_STATIC: pages,
@@ -209,6 +212,37 @@ test('a two-machine playground: its machines reach each other by name, and the s
       previewPorts[1],
     );
     assert.equal(forged.status, 404);
+  } finally {
+    session.close();
+  }
+});
+
+/** The operator's CLI against one replica. */
+const cli = (...args) =>
+  execFileSync(process.execPath, [new URL('../../packages/cli/dist/main.js', import.meta.url).pathname, ...args, '--admin-token', adminToken], {
+    encoding: 'utf8',
+  });
+
+test("an operator's ls and stop through any replica see and end a session that lives in its pod", { skip }, async () => {
+  const lb = `http://127.0.0.1:${balancer.address().port}`;
+  const res = await fetch(`${lb}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"playground":"lab"}' });
+  assert.equal(res.status, 201, await res.clone().text());
+  const ticket = await res.json();
+  const session = new Session({ url: `${lb.replace('http', 'ws')}/api/ws`, ...ticket, WebSocket });
+  let ended;
+  session.on('ended', (reason) => (ended = reason));
+  await session.open();
+  try {
+    for (const gateway of gateways) {
+      const listed = JSON.parse(cli('ls', '--json', '--server', gateway.url)).find((s) => s.id === ticket.id);
+      assert.equal(listed?.playground, 'lab', `listed by ${gateway.url}`);
+      assert.equal(listed.clients, 1);
+      assert.deepEqual(listed.machines, ['lab']);
+      assert.equal(listed.terminals, 1);
+    }
+    assert.match(cli('stop', ticket.id, '--server', gateways[1].url), new RegExp(`stopped ${ticket.id}`));
+    await until('the page to hear that its session was stopped', 30_000, async () => ended === 'kicked');
+    assert.throws(() => cli('stop', 'ffffffffffffffffffff', '--server', gateways[1].url), /no session/);
   } finally {
     session.close();
   }

@@ -93,7 +93,7 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
   const api = new HttpApi(() => manifests, cluster ?? sessions, origins, {
     tokens: config.tokens ? new SessionTokens(config.tokens) : undefined,
     proxies,
-    admin: new AdminApi(config.adminToken, sessions),
+    admin: new AdminApi(config.adminToken, sessions, cluster),
     snapshots,
   });
   const previews =

@@ -5,6 +5,7 @@ import * as v from 'valibot';
 import type { EndReason } from '@ix-playground/sdk/protocol';
 import { ErrorCode, PlaygroundError, asPlaygroundError } from '../errors.js';
 import { Gateway } from '../gateway/gateway.js';
+import { sessionSummary } from '../http/admin-api.js';
 import { OriginPolicy } from '../http/origin-policy.js';
 import type { Manifest } from '../manifest/manifest-schema.js';
 import { InPodDriver } from '../sandbox/kubernetes/in-pod-driver.js';
@@ -59,7 +60,8 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
  * The agent in a session's first pod: it runs the session itself (terminals, replay buffers,
  * task checks, the other machines through their agents), so that gateways hold nothing a restart
  * loses: any gateway proxies a page's WebSocket here, and the page resumes where it was.
- * `POST /session` starts it (once), `POST /manifest` hot-reloads its tasks, `/api/ws` speaks
+ * `POST /session` starts it (once), `POST /manifest` hot-reloads its tasks, `GET /summary` and
+ * `POST /end` are the admin API's (docs/cli.md, `ls` and `stop`), `/api/ws` speaks
  * docs/protocol.md, `/healthz` answers 200 once the session is ready (the pod's readiness).
  */
 export async function startSessionAgent(options: SessionAgentOptions): Promise<SessionAgent> {
@@ -125,6 +127,15 @@ export async function startSessionAgent(options: SessionAgentOptions): Promise<S
         starting ??= start(parsed.output);
         const made = await starting;
         return send(res, 201, { id: made.id });
+      }
+      if (pathname === '/summary' && req.method === 'GET') {
+        if (!session) throw new PlaygroundError(ErrorCode.SessionNotFound, 'no session has started here');
+        return send(res, 200, await sessionSummary(session));
+      }
+      if (pathname === '/end' && req.method === 'POST') {
+        if (!session) throw new PlaygroundError(ErrorCode.SessionNotFound, 'no session has started here');
+        await session.end('kicked');
+        return send(res, 200, { ended: session.id });
       }
       if (pathname === '/manifest' && req.method === 'POST') {
         if (!session) throw new PlaygroundError(ErrorCode.SessionNotFound, 'no session has started here');

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, PlaygroundError } from '../errors.js';
+import type { PlaygroundSession } from '../session/playground-session.js';
 import type { SessionManager } from '../session/session-manager.js';
 
 /** One session as an operator sees it. */
@@ -27,6 +28,14 @@ export interface SessionSummary {
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
+/** Sessions that live elsewhere (in their pods), as the admin API lists and stops them. */
+export interface RemoteAdmin {
+  /** Every such session. */
+  list(): Promise<SessionSummary[]>;
+  /** Ends one (as `kicked`); false when there is no such live session. */
+  stop(id: string): Promise<boolean>;
+}
+
 /**
  * The operator's API under /api/admin, behind `Authorization: Bearer <IX_ADMIN_TOKEN>`:
  * `GET /api/admin/sessions` lists every session; `DELETE /api/admin/sessions/<id>` ends one.
@@ -35,10 +44,13 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
 export class AdminApi {
   readonly #token: Buffer | undefined;
   readonly #sessions: SessionManager;
+  readonly #remote: RemoteAdmin | undefined;
 
-  constructor(token: string | undefined, sessions: SessionManager) {
+  /** `remote`: sessions in the cluster, listed and stopped beside this server's own. */
+  constructor(token: string | undefined, sessions: SessionManager, remote?: RemoteAdmin) {
     this.#token = token ? digest(token) : undefined;
     this.#sessions = sessions;
+    this.#remote = remote;
   }
 
   /** Answers an /api/admin request (whatever the method); throws a {@link PlaygroundError} for refusals. */
@@ -48,21 +60,23 @@ export class AdminApi {
     if (!given || !timingSafeEqual(digest(given), this.#token))
       throw new PlaygroundError(ErrorCode.Unauthorized, 'the admin API needs "Authorization: Bearer <IX_ADMIN_TOKEN>"');
     if (pathname === '/api/admin/sessions' && req.method === 'GET') {
-      const sessions = await Promise.all(this.#sessions.values().map(summary));
-      return send(res, 200, { sessions });
+      const sessions = await Promise.all(this.#sessions.values().map(sessionSummary));
+      return send(res, 200, { sessions: [...sessions, ...((await this.#remote?.list()) ?? [])] });
     }
     const stop = /^\/api\/admin\/sessions\/([A-Za-z0-9_-]{1,64})$/.exec(pathname);
     if (stop && req.method === 'DELETE') {
-      const session = this.#sessions.get(stop[1] as string);
-      if (!session) throw new PlaygroundError(ErrorCode.SessionNotFound, `no session ${stop[1]}`);
-      await session.end('kicked');
-      return send(res, 200, { stopped: session.id });
+      const id = stop[1] as string;
+      const session = this.#sessions.get(id);
+      if (session) await session.end('kicked');
+      else if (!(await this.#remote?.stop(id))) throw new PlaygroundError(ErrorCode.SessionNotFound, `no session ${id}`);
+      return send(res, 200, { stopped: id });
     }
     throw new PlaygroundError(ErrorCode.NotFound, `no admin route ${req.method} ${pathname}`);
   }
 }
 
-async function summary(session: ReturnType<SessionManager['values']>[number]): Promise<SessionSummary> {
+/** What the admin API says of a session of this process. */
+export async function sessionSummary(session: PlaygroundSession): Promise<SessionSummary> {
   const usage = await session.usage();
   return {
     id: session.id,

@@ -6,6 +6,7 @@ import { agentToken, clusterSessionId, type ClusterPods } from '../sandbox/kuber
 import { AGENT_PORT, LABELS } from '../sandbox/kubernetes/pod-spec.js';
 import type { SessionRequest } from '../agent/session-agent.js';
 import type { SessionWhereabouts } from '../gateway/session-proxy.js';
+import type { SessionSummary } from '../http/admin-api.js';
 import { eventEnd, podEnd, podEnding, type PodEnd } from '../sandbox/kubernetes/pod-readiness.js';
 import { previewSecret, readPreviewKey } from './cluster-previews.js';
 import { machinesOf } from './playground-machines.js';
@@ -78,7 +79,7 @@ export class ClusterSessions {
       role: i === 0 ? ('session' as const) : ('machine' as const),
       until: i === 0 ? ('started' as const) : ('ready' as const),
     }));
-    const ips = await this.#pods.start(id, plans, { [LABELS.client]: label, 'ix-playground.dev/playground': manifest.name }, start.progress);
+    const ips = await this.#pods.start(id, plans, { [LABELS.client]: label, [LABELS.playground]: manifest.name }, start.progress);
     const previewUrl = this.#options.previewUrl?.();
     const request: SessionRequest = {
       manifest,
@@ -133,6 +134,45 @@ export class ClusterSessions {
     }
   }
 
+  /** The admin API's list: every live session in the cluster, as its agent describes it (as the cluster does, while it starts). */
+  async list(): Promise<SessionSummary[]> {
+    const pods = (await this.#pods.pods({ [LABELS.role]: 'session' })).filter((p) => !podEnd(p));
+    return Promise.all(
+      pods.map(async (pod) => {
+        const id = pod.metadata?.labels?.[LABELS.session] ?? '';
+        const created = new Date(pod.metadata?.creationTimestamp ?? Date.now());
+        const known: SessionSummary = {
+          id,
+          playground: pod.metadata?.labels?.[LABELS.playground] ?? '',
+          createdAt: created.toISOString(),
+          ageSeconds: Math.round((Date.now() - created.getTime()) / 1000),
+          clients: 0,
+          memoryBytes: 0,
+          processes: 0,
+          terminals: 0,
+          machines: [],
+        };
+        const ip = pod.status?.podIP;
+        if (!ip) return known;
+        const token = agentToken(this.#options.secret, id, pod.metadata?.labels?.[LABELS.machine] ?? '');
+        const answer = await fetch(`http://${ip}:${AGENT_PORT}/summary`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) }).catch(
+          () => undefined,
+        );
+        return answer?.ok ? ((await answer.json()) as SessionSummary) : known;
+      }),
+    );
+  }
+
+  /** The admin API's stop: its agent ends the session as `kicked` (its pages hear so), or, if it cannot, its pods go. */
+  async stop(id: string): Promise<boolean> {
+    const where = await this.locate(id);
+    if (!where || 'ended' in where) return false;
+    const [pod] = await this.#pods.pods({ [LABELS.session]: id, [LABELS.role]: 'session' });
+    const ip = pod?.status?.podIP;
+    await this.#post(`http://${ip}:${AGENT_PORT}/end`, where.token, {}, 1).catch(() => this.#pods.delete(id));
+    return true;
+  }
+
   /** Where a preview key a session's agent granted leads: its machine's pod, if the key is genuine and the session lives. */
   async locatePreview(key: string): Promise<{ host: string; port: number; machine: string } | undefined> {
     const target = readPreviewKey(key, (session) => previewSecret(this.#options.secret, session));
@@ -145,7 +185,7 @@ export class ClusterSessions {
 
   /** Hot reload: every live session of the playground gets its new tasks (each gateway may send it; it is the same). */
   async replaceManifest(manifest: Manifest): Promise<void> {
-    const pods = await this.#pods.pods({ [LABELS.role]: 'session', 'ix-playground.dev/playground': manifest.name });
+    const pods = await this.#pods.pods({ [LABELS.role]: 'session', [LABELS.playground]: manifest.name });
     await Promise.all(
       pods.map(async (pod) => {
         const ip = pod.status?.podIP;

@@ -9,6 +9,8 @@ export const LABELS = {
   machine: 'ix-playground.dev/machine',
   role: 'ix-playground.dev/role',
   client: 'ix-playground.dev/client',
+  /** The playground a session's pods run. */
+  playground: 'ix-playground.dev/playground',
   /** The machine's place among its session's (0: the first), which preview keys name. */
   index: 'ix-playground.dev/index',
 } as const;
