@@ -155,9 +155,10 @@ export class ClusterSessions {
         const ip = pod.status?.podIP;
         if (!ip) return known;
         const token = agentToken(this.#options.secret, id, pod.metadata?.labels?.[LABELS.machine] ?? '');
-        const answer = await fetch(`http://${ip}:${AGENT_PORT}/summary`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) }).catch(
-          () => undefined,
-        );
+        const answer = await fetch(`http://${ip}:${AGENT_PORT}/summary`, {
+          headers: { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(5000),
+        }).catch(() => undefined);
         return answer?.ok ? ((await answer.json()) as SessionSummary) : known;
       }),
     );
