@@ -27,6 +27,9 @@ let dir;
 let gateways = [];
 /** Each replica's preview listener (a fixed port each, as behind a real balancer they share one). */
 let previewPorts = [];
+/** What the operator's webhook received. */
+const webhookEvents = [];
+let webhookReceiver;
 let balancer;
 let browser;
 let core;
@@ -52,7 +55,8 @@ function startBalancer(port, backends) {
     };
     tryBackend(0);
   });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+  // On every address: the sessions' pods reach the gateways through it too (IX_K8S_GATEWAY_URL).
+  return new Promise((resolve) => server.listen(port, '0.0.0.0', () => resolve(server)));
 }
 
 /** The pods of this test's sessions still in the cluster. */
@@ -130,7 +134,20 @@ before(async () => {
     path.join(pages, 'small.html'),
     `<!doctype html><meta charset="utf-8"><script type="module" src="/widget/ix-playground.js"></script><ix-playground server="${origin}" playground="small" connect="eager"></ix-playground>`,
   );
+  webhookReceiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      webhookEvents.push(JSON.parse(body));
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise((resolve) => webhookReceiver.listen(0, '127.0.0.1', resolve));
   const env = {
+    IX_WEBHOOK_URL: `http://127.0.0.1:${webhookReceiver.address().port}/hook`,
+    IX_WEBHOOK_SECRET: randomBytes(24).toString('base64url'),
+    // The node's address on the pod bridge (scripts/k8s/README.md), where the balancer listens too.
+    IX_K8S_GATEWAY_URL: `http://10.244.0.1:${lbPort}`,
     IX_SANDBOX: 'kubernetes',
     IX_K8S_NAMESPACE: namespace,
     IX_K8S_AGENT_IMAGE: agent,
@@ -159,6 +176,7 @@ after(async () => {
   if (skip) return;
   await browser?.close();
   balancer?.close();
+  webhookReceiver?.close();
   for (const gateway of gateways) await gateway.stop();
   // The sessions' pods outlive their gateways by design: this test removes what it made.
   const left = await ourPods();
@@ -294,6 +312,15 @@ test('killing the replica a page is attached to, during 10 MB of output, loses n
   assert.equal(after, before, 'the same shell, on the other replica');
   await until('the task to tick', 30_000, () =>
     page.evaluate(() => document.querySelector('ix-playground').session.tasks.some((t) => t.id === 'done' && t.state === 'done')),
+  );
+  // Its agent relayed the task's events to a gateway, which sent them to the operator's webhook.
+  const id = await page.evaluate(() => document.querySelector('ix-playground').session.id);
+  await until(
+    "the task's webhook events",
+    30_000,
+    async () =>
+      webhookEvents.some((e) => e.session === id && e.type === 'task' && e.task.id === 'done' && e.task.state === 'done') &&
+      webhookEvents.some((e) => e.session === id && e.type === 'complete'),
   );
   await page.close();
 });

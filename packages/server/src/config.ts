@@ -238,6 +238,8 @@ export interface KubernetesConfig {
    * their pods and any gateway replica serves any page; without it, in this server.
    */
   secret: string | undefined;
+  /** How session pods reach the gateways (IX_K8S_GATEWAY_URL, e.g. http://ix-playground.ix-playground.svc): their agents relay task events there for webhooks. */
+  gatewayUrl: string | undefined;
 }
 
 function kubernetesConfig(env: NodeJS.ProcessEnv): KubernetesConfig {
@@ -251,7 +253,16 @@ function kubernetesConfig(env: NodeJS.ProcessEnv): KubernetesConfig {
     defaultImage: env.IX_K8S_DEFAULT_IMAGE || undefined,
     userNamespaces: env.IX_K8S_USER_NAMESPACES !== '0',
     secret,
+    gatewayUrl: httpUrl(env, 'IX_K8S_GATEWAY_URL'),
   };
+}
+
+/** An http(s) URL from `key`, without a trailing slash, or undefined when unset. */
+function httpUrl(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  const value = env[key];
+  if (!value) return undefined;
+  if (!/^https?:\/\/[^/\s]+(\/\S*)?$/.test(value)) throw new ConfigError(`${key} must be an http(s) URL, got "${value}"`);
+  return value.replace(/\/$/, '');
 }
 
 /** A sandbox driver's name from `key` (drivers.ts says which exist; this only checks the shape). */
@@ -268,6 +279,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
   const host = env.HOST || '127.0.0.1';
   const sandbox = driverName(env, 'IX_SANDBOX', 'bwrap');
   const imageSandbox = driverName(env, 'IX_IMAGE_SANDBOX', 'machines');
+  if (sandbox === 'kubernetes' && env.IX_K8S_SECRET && env.IX_WEBHOOK_URL && !env.IX_K8S_GATEWAY_URL)
+    throw new ConfigError(
+      'webhooks of sessions on the cluster need IX_K8S_GATEWAY_URL, the address session pods reach the gateways at (e.g. http://ix-playground.ix-playground.svc): their agents relay task events there',
+    );
   const origins = env.IX_ORIGINS
     ? env.IX_ORIGINS.split(',')
         .map((o) => o.trim())

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { widgetFileHeaders } from './http/cdn-headers.js';
 import { AdminApi } from './http/admin-api.js';
+import { EventRelay, RELAY_PATH } from './http/event-relay.js';
 import { ProxyTrust } from './http/client-address.js';
 import { PreviewServer } from './http/preview-server.js';
 import type { ServerConfig } from './config.js';
@@ -58,6 +59,7 @@ function clusterSessions(config: ServerConfig, driver: SandboxDriver, previewUrl
   if (!(driver instanceof KubernetesDriver) || !config.kubernetes?.secret) return undefined;
   return new ClusterSessions(driver.pods, {
     previewUrl,
+    eventsUrl: config.webhook && config.kubernetes.gatewayUrl ? config.kubernetes.gatewayUrl + RELAY_PATH : undefined,
     secret: config.kubernetes.secret,
     graceMs: config.graceMs,
     replayBytes: config.replayBytes,
@@ -94,6 +96,7 @@ export async function startServer(config: ServerConfig, driver: SandboxDriver = 
     tokens: config.tokens ? new SessionTokens(config.tokens) : undefined,
     proxies,
     admin: new AdminApi(config.adminToken, sessions, cluster),
+    relay: cluster && webhooks && config.kubernetes?.secret ? new EventRelay(config.kubernetes.secret, webhooks) : undefined,
     snapshots,
   });
   const previews =

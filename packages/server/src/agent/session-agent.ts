@@ -6,6 +6,7 @@ import type { EndReason } from '@ix-playground/sdk/protocol';
 import { ErrorCode, PlaygroundError, asPlaygroundError } from '../errors.js';
 import { Gateway } from '../gateway/gateway.js';
 import { sessionSummary } from '../http/admin-api.js';
+import { WebhookSender, sendTaskEvents } from '../tasks/webhook.js';
 import { OriginPolicy } from '../http/origin-policy.js';
 import type { Manifest } from '../manifest/manifest-schema.js';
 import { InPodDriver } from '../sandbox/kubernetes/in-pod-driver.js';
@@ -28,6 +29,8 @@ const sessionRequest = v.object({
   checkIntervalMs: v.pipe(v.number(), v.minValue(0)),
   /** The gateways' preview URLs (`{key}` to fill) and this session's preview secret, when previews are on. */
   previews: v.optional(v.object({ url: v.string(), key: v.pipe(v.string(), v.hexadecimal()) })),
+  /** Where the session's task events go, and the secret they are signed with, when the gateways send webhooks. */
+  events: v.optional(v.object({ url: v.pipe(v.string(), v.url()), secret: v.string() })),
 });
 
 /** The request that starts a session in the agent (`POST /session`). */
@@ -99,6 +102,7 @@ export async function startSessionAgent(options: SessionAgentOptions): Promise<S
     gateway = new Gateway(sessions, new OriginPolicy([]), { maxUnattached: 64, maxUnattachedPerClient: 64, inputRate: 1024 * 1024 }, previews);
     return sessions.create(manifest, 'gateway', { credentials: SessionCredentials.fromDigests(request.credentials), owner: request.owner }).then((made) => {
       session = made;
+      if (request.events) sendTaskEvents(new WebhookSender(request.events), made); // the gateways relay them (http/event-relay.ts)
       made.on('ended', (reason) => setTimeout(() => options.onEnded?.(reason), 500).unref());
       return made;
     });

@@ -8,6 +8,7 @@ import type { SessionCredentials } from '../session/session-credentials.js';
 import type { SessionTokens } from './session-tokens.js';
 import type { SavedFiles, SnapshotStore } from '../session/snapshot-store.js';
 import { ProgressReply } from './progress-reply.js';
+import { RELAY_PATH, type EventRelay } from './event-relay.js';
 
 const MAX_BODY = 16 * 1024;
 
@@ -81,7 +82,8 @@ function bearer(req: IncomingMessage): string {
   return m[1];
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+/** A request's body as text, at most {@link MAX_BODY} bytes. */
+async function readText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -89,8 +91,13 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY) throw new PlaygroundError(ErrorCode.BadRequest, `request body over ${MAX_BODY} bytes`);
     chunks.push(chunk);
   }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = await readText(req);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
+    return JSON.parse(text || 'null');
   } catch {
     throw new PlaygroundError(ErrorCode.BadRequest, 'request body is not valid JSON');
   }
@@ -114,13 +121,20 @@ export class HttpApi {
   #proxies: ProxyTrust | undefined;
   #admin: AdminApi | undefined;
   #snapshots: SnapshotStore | undefined;
+  #relay: EventRelay | undefined;
 
   /** With `tokens`, creating a session needs a signed token (`Authorization: Bearer …`); `proxies` name the client behind a proxy. */
   constructor(
     manifests: () => ReadonlyMap<string, Manifest>,
     sessions: SessionStarter,
     origins: OriginPolicy,
-    options: { tokens?: SessionTokens | undefined; proxies?: ProxyTrust | undefined; admin?: AdminApi | undefined; snapshots?: SnapshotStore | undefined } = {},
+    options: {
+      tokens?: SessionTokens | undefined;
+      proxies?: ProxyTrust | undefined;
+      admin?: AdminApi | undefined;
+      snapshots?: SnapshotStore | undefined;
+      relay?: EventRelay | undefined;
+    } = {},
   ) {
     this.#manifests = manifests;
     this.#sessions = sessions;
@@ -129,6 +143,7 @@ export class HttpApi {
     this.#proxies = options.proxies;
     this.#admin = options.admin;
     this.#snapshots = options.snapshots;
+    this.#relay = options.relay;
   }
 
   /** The saved playground a session request asks to start from: `restore` (its owner only) or `fork` (anyone with its id). */
@@ -176,6 +191,10 @@ export class HttpApi {
     try {
       if (pathname.startsWith('/api/admin/') && this.#admin) {
         await this.#admin.handle(req, res, pathname, (r, status, body) => sendJson(r, status, body, cors));
+        return true;
+      }
+      if (pathname === RELAY_PATH && req.method === 'POST' && this.#relay) {
+        await this.#relay.handle(req, res, await readText(req));
         return true;
       }
       if (pathname === '/api/playgrounds' && req.method === 'GET') {

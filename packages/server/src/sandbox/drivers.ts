@@ -137,6 +137,7 @@ registerDriver('kubernetes', (config) => {
     defaultImage: k8s.defaultImage,
     userNamespaces: k8s.userNamespaces,
     allowNetwork: config.allowNetwork ?? false,
+    toGateways: !!(config.webhook && k8s.secret && k8s.gatewayUrl),
   });
 });
 

@@ -7,6 +7,7 @@ import { AGENT_PORT, LABELS } from '../sandbox/kubernetes/pod-spec.js';
 import type { SessionRequest } from '../agent/session-agent.js';
 import type { SessionWhereabouts } from '../gateway/session-proxy.js';
 import type { SessionSummary } from '../http/admin-api.js';
+import { eventsSecret } from '../http/event-relay.js';
 import { eventEnd, podEnd, podEnding, type PodEnd } from '../sandbox/kubernetes/pod-readiness.js';
 import { previewSecret, readPreviewKey } from './cluster-previews.js';
 import { machinesOf } from './playground-machines.js';
@@ -25,6 +26,8 @@ export interface ClusterSessionOptions {
   maxSessionsPerClient: number;
   /** The gateways' preview URL pattern (`{key}` to fill), when previews are on. */
   previewUrl?: () => string | undefined;
+  /** Where agents post their sessions' task events for webhooks (IX_K8S_GATEWAY_URL + the relay path), when webhooks are on. */
+  eventsUrl?: string | undefined;
 }
 
 /** How many times (every 250 ms) a pod whose agent stopped is looked at until the cluster records why. */
@@ -90,6 +93,7 @@ export class ClusterSessions {
       graceMs: this.#options.graceMs,
       replayBytes: this.#options.replayBytes,
       checkIntervalMs: this.#options.checkIntervalMs,
+      ...(this.#options.eventsUrl ? { events: { url: this.#options.eventsUrl, secret: eventsSecret(this.#options.secret, id) } } : {}),
       ...(previewUrl ? { previews: { url: previewUrl, key: previewSecret(this.#options.secret, id).toString('hex') } } : {}),
     };
     try {

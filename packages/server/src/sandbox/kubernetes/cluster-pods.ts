@@ -18,6 +18,8 @@ export interface ClusterOptions {
   kubeConfig?: KubeConfig;
   /** Labels of the gateways' pods, which sessions' network policies let in. */
   gatewaySelector?: Record<string, string>;
+  /** Let sessions' pods reach the gateways (their agents relay task events for webhooks). */
+  toGateways?: boolean;
   /** Let playgrounds with `network: true` reach the outside (IX_ALLOW_NETWORK). */
   allowNetwork?: boolean;
   /** Ask for user namespaces (`hostUsers: false`); on by default, the log says when the cluster ignores it. */
@@ -138,6 +140,7 @@ export class ClusterPods {
         const policy = sessionPolicy(session, {
           gatewaySelector: this.options.gatewaySelector ?? { [LABELS.managedBy]: `${MANAGER}-gateway` },
           egress,
+          toGateways: this.options.toGateways ?? false,
           owner: { name: owner.name, uid: owner.uid },
         });
         await networking.createNamespacedNetworkPolicy({ namespace, body: policy });

@@ -138,13 +138,13 @@ const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.25
 
 /**
  * A session's network policy: its pods accept connections from each other and from the
- * gateways (pods labelled `gatewaySelector`), and reach only each other, plus the outside when
- * the manifest and the operator allow it. Owned by the session's first pod, so the cluster removes
+ * gateways (pods labelled `gatewaySelector`), and reach only each other (and the gateways, with
+ * `toGateways`), plus the outside when the manifest and the operator allow it. Owned by the session's first pod, so the cluster removes
  * it with that pod.
  */
 export function sessionPolicy(
   session: string,
-  options: { gatewaySelector: Record<string, string>; egress: boolean; owner: { name: string; uid: string } },
+  options: { gatewaySelector: Record<string, string>; egress: boolean; toGateways?: boolean; owner: { name: string; uid: string } },
 ): V1NetworkPolicy {
   const own = { podSelector: { matchLabels: { [LABELS.session]: session } } };
   return {
@@ -159,7 +159,12 @@ export function sessionPolicy(
       podSelector: { matchLabels: { [LABELS.session]: session } },
       policyTypes: ['Ingress', 'Egress'],
       ingress: [{ _from: [own, { podSelector: { matchLabels: options.gatewaySelector } }] }],
-      egress: [{ to: [own] }, ...(options.egress ? [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_RANGES } }] }] : [])],
+      egress: [
+        { to: [own] },
+        // The agent relays task events to the gateways, for webhooks (http/event-relay.ts).
+        ...(options.toGateways ? [{ to: [{ podSelector: { matchLabels: options.gatewaySelector } }] }] : []),
+        ...(options.egress ? [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE_RANGES } }] }] : []),
+      ],
     },
   };
 }
