@@ -257,6 +257,8 @@ test("an operator's ls and stop through any replica see and end a session that l
       assert.equal(listed.clients, 1);
       assert.deepEqual(listed.machines, ['lab']);
       assert.equal(listed.terminals, 1);
+      assert.ok(listed.processes >= 2, `processes: ${listed.processes}`); // the agent and the shell, from the pod's own cgroup
+      assert.ok(listed.memoryBytes > 1024 * 1024, `memory: ${listed.memoryBytes}`);
     }
     assert.match(cli('stop', ticket.id, '--server', gateways[1].url), new RegExp(`stopped ${ticket.id}`));
     await until('the page to hear that its session was stopped', 30_000, async () => ended === 'kicked');

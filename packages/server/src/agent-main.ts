@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { startSessionAgent } from './agent/session-agent.js';
+import { podUsage } from './sandbox/kubernetes/pod-usage.js';
 import { startAgent } from './sandbox/remote/agent.js';
 
 /**
@@ -26,7 +27,12 @@ function userName(): string {
   }
 }
 
-const self = { name: process.env.IX_AGENT_NAME || os.hostname(), home: process.env.HOME || os.homedir(), user: userName() };
+const self = {
+  name: process.env.IX_AGENT_NAME || os.hostname(),
+  home: process.env.HOME || os.homedir(),
+  user: userName(),
+  usage: podUsage(), // in a pod, the container is the machine
+};
 const listen = { token, port: Number(process.env.IX_AGENT_PORT || 7070), host: process.env.IX_AGENT_HOST || '0.0.0.0' };
 /** A session's end: its reason becomes the pod's termination message, which any gateway reads to tell a returning page why. */
 const ended = (reason: string) => {

@@ -10,6 +10,7 @@ import { WebhookSender, sendTaskEvents } from '../tasks/webhook.js';
 import { OriginPolicy } from '../http/origin-policy.js';
 import type { Manifest } from '../manifest/manifest-schema.js';
 import { InPodDriver } from '../sandbox/kubernetes/in-pod-driver.js';
+import type { SandboxUsage } from '../sandbox/sandbox.js';
 import { ClusterPreviewGrants } from '../session/cluster-previews.js';
 import { machinesOf } from '../session/playground-machines.js';
 import { SessionCredentials } from '../session/session-credentials.js';
@@ -39,7 +40,7 @@ export type SessionRequest = v.InferOutput<typeof sessionRequest>;
 /** Where the session agent listens and what it is. */
 export interface SessionAgentOptions {
   /** This machine: the session's first. */
-  self: { name: string; home: string; user: string };
+  self: { name: string; home: string; user: string; usage?: (() => Promise<SandboxUsage>) | undefined };
   /** The secret gateways present (`Authorization: Bearer …`). */
   token: string;
   host?: string;

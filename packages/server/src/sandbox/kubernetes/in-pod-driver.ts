@@ -1,7 +1,7 @@
 import type { ImageSpec } from '../../manifest/manifest-schema.js';
 import { LocalMachine } from '../local/local-machine.js';
 import { openMachine, type RemoteMachine } from '../remote/remote-machine.js';
-import type { Machine, Sandbox, SandboxDriver, SandboxSpec } from '../sandbox.js';
+import type { Machine, Sandbox, SandboxDriver, SandboxSpec, SandboxUsage } from '../sandbox.js';
 import { shareHosts } from './machine-hosts.js';
 
 /** Another machine of the session: its agent's address and secret. */
@@ -13,7 +13,7 @@ export interface Peer {
 /** Where the in-pod driver is. */
 export interface InPodOptions {
   /** The machine this process runs in (the session's first). */
-  self: { name: string; home: string; user: string };
+  self: { name: string; home: string; user: string; usage?: (() => Promise<SandboxUsage>) | undefined };
   /** The session's other machines, by name. */
   peers: ReadonlyMap<string, Peer>;
   /** Every machine's address: written into each machine's /etc/hosts when there are several. */

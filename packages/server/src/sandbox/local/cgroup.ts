@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -181,6 +182,21 @@ export class SandboxCgroup {
     })();
     return this.#destroyed;
   }
+}
+
+/**
+ * The cgroup this process runs in, as a container sees its own (cgroup v2 at /sys/fs/cgroup, or the
+ * v1 controllers mounted there): what a pod's agent measures its machine by. Undefined when no
+ * memory controller is visible. Never destroyed: it is the container's.
+ */
+export function ownCgroup(root = '/sys/fs/cgroup'): SandboxCgroup | undefined {
+  if (existsSync(path.join(root, 'cgroup.controllers'))) {
+    return new SandboxCgroup(2, new Map((['memory', 'pids'] as const).map((c) => [c, root])));
+  }
+  const dirs = new Map<CgroupController, string>();
+  for (const controller of ['memory', 'pids'] as const)
+    if (existsSync(path.join(root, controller, 'cgroup.procs'))) dirs.set(controller, path.join(root, controller));
+  return dirs.has('memory') ? new SandboxCgroup(1, dirs) : undefined;
 }
 
 /**

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import type { Pty } from '../pty.js';
-import { goneError, goneResult, learnerEnv, type ExecResult, type Machine, type MachineSpec } from '../sandbox.js';
+import { goneError, goneResult, learnerEnv, type ExecResult, type Machine, type MachineSpec, type SandboxUsage } from '../sandbox.js';
 import { execProcess } from './exec-process.js';
 import { LocalPtys } from './local-ptys.js';
 import { killSessions, liveSessions } from './proc.js';
@@ -20,6 +20,8 @@ export interface LocalMachineOptions {
   user: string;
   /** Delete the home folder on dispose (a temporary home), or keep it (a pod's own). */
   removeHome: boolean;
+  /** What the machine uses, where it can be told (a pod's own cgroup). */
+  usage?: (() => Promise<SandboxUsage>) | undefined;
 }
 
 /**
@@ -37,10 +39,13 @@ export class LocalMachine implements Machine {
   readonly #sessions = new Set<number>();
   #disposed = false;
 
+  readonly usage?: () => Promise<SandboxUsage>;
+
   constructor(options: LocalMachineOptions) {
     this.#options = options;
     this.name = options.name;
     this.home = options.home;
+    if (options.usage) this.usage = options.usage;
   }
 
   #env(): Record<string, string> {

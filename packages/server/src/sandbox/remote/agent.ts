@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { LocalMachine } from '../local/local-machine.js';
+import type { SandboxUsage } from '../sandbox.js';
 import { MACHINE_PROTOCOL } from './machine-protocol.js';
 import { MachineServer } from './machine-server.js';
 
@@ -14,6 +15,8 @@ export interface AgentOptions {
   home: string;
   /** The user shells run as (this process's). */
   user: string;
+  /** What the machine uses, where it can be told (a pod's own cgroup). */
+  usage?: (() => Promise<SandboxUsage>) | undefined;
   /** The secret a driver must present (`Authorization: Bearer …`). */
   token: string;
   /** Where to listen (default all addresses, port 7070). */
@@ -37,7 +40,7 @@ const digest = (text: string) => createHash('sha256').update(text).digest();
  * bytes go between it and its driver directly, never through a control plane.
  */
 export async function startAgent(options: AgentOptions): Promise<Agent> {
-  const machine = new LocalMachine({ name: options.name, home: options.home, user: options.user, removeHome: false });
+  const machine = new LocalMachine({ name: options.name, home: options.home, user: options.user, removeHome: false, usage: options.usage });
   const machines = new MachineServer(machine);
   const expected = digest(options.token);
   const wss = new WebSocketServer({
