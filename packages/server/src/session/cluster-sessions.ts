@@ -163,7 +163,7 @@ export class ClusterSessions {
           headers: { authorization: `Bearer ${token}` },
           signal: AbortSignal.timeout(5000),
         }).catch(() => undefined);
-        return answer?.ok ? ((await answer.json()) as SessionSummary) : known;
+        return answer?.ok ? ((await answer.json().catch(() => known)) as SessionSummary) : known;
       }),
     );
   }
