@@ -5,7 +5,7 @@
 // exactly once; its task ticks; a missing image is an error within seconds; an idle session is
 // culled; nothing of the test is left in the cluster.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -185,6 +185,9 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The `ix-playground` command. */
+const cliPath = new URL('../../packages/cli/dist/main.js', import.meta.url).pathname;
+
 /** GET / of a preview through one replica's preview listener, as a browser asks for its host name. */
 function getPreview(url, port) {
   const host = `${new URL(url).hostname}:${port}`;
@@ -224,6 +227,22 @@ test('a two-machine playground: its machines reach each other by name, and the s
       assert.equal(answer.status, 200, `through the preview port ${port}: ${answer.body}`);
       assert.equal(answer.body, 'hello-preview\n');
     }
+    // The learner's own tools: a local port reaches the web machine's through the session's WebSocket, via the balancer.
+    const local = await freePort();
+    const forward = spawn(process.execPath, [cliPath, 'port-forward', ticket.id, `${local}:web:8000`, '--server', lb, '--token', ticket.token], {
+      stdio: 'ignore',
+    });
+    try {
+      let answer;
+      await until(
+        'the forwarded port to answer',
+        30_000,
+        async () => (answer = await getPreview(`http://127.0.0.1:${local}/`, local).catch(() => undefined))?.status === 200,
+      );
+      assert.equal(answer.body, 'hello-preview\n');
+    } finally {
+      forward.kill();
+    }
     // A key made up, or of another port, opens nothing.
     const forged = await getPreview(
       preview.url.replace(/\/\/[a-z2-7]/, (m) => (m.endsWith('a') ? '//b' : '//a')),
@@ -237,7 +256,7 @@ test('a two-machine playground: its machines reach each other by name, and the s
 
 /** The operator's CLI against one replica. */
 const cli = (...args) =>
-  execFileSync(process.execPath, [new URL('../../packages/cli/dist/main.js', import.meta.url).pathname, ...args, '--admin-token', adminToken], {
+  execFileSync(process.execPath, [cliPath, ...args, '--admin-token', adminToken], {
     encoding: 'utf8',
   });
 
