@@ -3,6 +3,7 @@
 // Not shipped.
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { after, afterEach, describe, test } from 'node:test';
 import { parseManifest } from '../manifest/manifest.js';
@@ -11,6 +12,7 @@ import { PlaygroundSession } from '../session/playground-session.js';
 import type { Pty } from '../sandbox/pty.js';
 import type { Machine, MachineSpec, Sandbox, SandboxDriver, SandboxSpec } from '../sandbox/sandbox.js';
 import { waitFor } from './clients.js';
+import { processesWith } from './host-leftovers.js';
 import { testPort } from './ports.js';
 
 /** What a driver's contract test says about it. */
@@ -31,6 +33,22 @@ export interface DriverUnderTest {
   /** True where the driver reports usage from kernel-enforced limits (cgroups) on this host. */
   countsUsage: boolean;
 }
+
+const SOCAT = '/usr/bin/socat';
+
+/**
+ * The contract's parts for machines that are this host's own processes in a home folder (the host
+ * driver, agents run here): socat serves a port, and what is left is their processes and home.
+ */
+export const hostMachineParts: Omit<DriverUnderTest, 'driver' | 'image'> = {
+  skip: !existsSync(SOCAT) && 'needs socat',
+  serve: (port, reply) => `${SOCAT} TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork SYSTEM:'echo ${reply}' >/dev/null 2>&1 &`,
+  leftovers: (marker, machine) => [
+    ...processesWith(marker).map((pid) => `process ${pid} (${marker})`),
+    ...(existsSync(machine.home) ? [`the home folder ${machine.home}`] : []),
+  ],
+  countsUsage: false,
+};
 
 const NOTES = 'notes for the contract\n';
 const typed = (text: string) => new TextEncoder().encode(text);

@@ -1,26 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { AgentsDriver } from '../../testing/agents-driver.js';
-import { driverContract } from '../../testing/driver-contract.js';
-import { processesWith } from '../../testing/host-leftovers.js';
+import { driverContract, hostMachineParts } from '../../testing/driver-contract.js';
 import { RemoteMachine } from './remote-machine.js';
 
 const limits = { memory: 256 * 1024 ** 2, pids: 64, cpu: 100, disk: 64 * 1024 ** 2, network: false };
 
-const socat = '/usr/bin/socat';
-
 // Machines behind agents, over the machine protocol: what the Kubernetes driver's pods are.
-driverContract('agents (remote machines)', {
-  driver: () => new AgentsDriver(),
-  skip: !existsSync(socat) && 'needs socat',
-  serve: (port, reply) => `${socat} TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork SYSTEM:'echo ${reply}' >/dev/null 2>&1 &`,
-  leftovers: (marker, machine) => [
-    ...processesWith(marker).map((pid) => `process ${pid} (${marker})`),
-    ...(existsSync(machine.home) ? [`the home folder ${machine.home}`] : []),
-  ],
-  countsUsage: false,
-});
+driverContract('agents (remote machines)', { driver: () => new AgentsDriver(), ...hostMachineParts });
 
 describe('a machine across a network', () => {
   test('an agent refuses a wrong token before any machine protocol', async () => {
