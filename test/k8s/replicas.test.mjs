@@ -126,14 +126,16 @@ before(async () => {
   );
   const lbPort = await freePort();
   const origin = `http://127.0.0.1:${lbPort}`;
-  writeFileSync(
-    path.join(pages, 'index.html'),
-    `<!doctype html><meta charset="utf-8"><script type="module" src="/widget/ix-playground.js"></script><ix-playground server="${origin}" playground="lab" connect="eager"></ix-playground>`,
-  );
-  writeFileSync(
-    path.join(pages, 'small.html'),
-    `<!doctype html><meta charset="utf-8"><script type="module" src="/widget/ix-playground.js"></script><ix-playground server="${origin}" playground="small" connect="eager"></ix-playground>`,
-  );
+  // A page per playground the browser opens, with its element.
+  for (const [file, playground] of [
+    ['index.html', 'lab'],
+    ['small.html', 'small'],
+  ]) {
+    writeFileSync(
+      path.join(pages, file),
+      `<!doctype html><meta charset="utf-8"><script type="module" src="/widget/ix-playground.js"></script><ix-playground server="${origin}" playground="${playground}" connect="eager"></ix-playground>`,
+    );
+  }
   webhookReceiver = http.createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));

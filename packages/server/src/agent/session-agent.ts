@@ -133,17 +133,15 @@ export async function startSessionAgent(options: SessionAgentOptions): Promise<S
         const made = await starting;
         return send(res, 201, { id: made.id });
       }
-      if (pathname === '/summary' && req.method === 'GET') {
+      const route = `${req.method} ${pathname}`;
+      if (route === 'GET /summary' || route === 'POST /end' || route === 'POST /manifest') {
+        // The routes of a session that has started.
         if (!session) throw new PlaygroundError(ErrorCode.SessionNotFound, 'no session has started here');
-        return send(res, 200, await sessionSummary(session));
-      }
-      if (pathname === '/end' && req.method === 'POST') {
-        if (!session) throw new PlaygroundError(ErrorCode.SessionNotFound, 'no session has started here');
-        await session.end('kicked');
-        return send(res, 200, { ended: session.id });
-      }
-      if (pathname === '/manifest' && req.method === 'POST') {
-        if (!session) throw new PlaygroundError(ErrorCode.SessionNotFound, 'no session has started here');
+        if (route === 'GET /summary') return send(res, 200, await sessionSummary(session));
+        if (route === 'POST /end') {
+          await session.end('kicked');
+          return send(res, 200, { ended: session.id });
+        }
         const manifest = (await readBody(req)) as Manifest;
         session.replaceManifest(manifest);
         session.notify('info', `the playground was reloaded: ${manifest.tasks.length} task(s)`);

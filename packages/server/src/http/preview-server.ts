@@ -35,6 +35,10 @@ export interface RemotePreviews {
   locatePreview(key: string): Promise<{ host: string; port: number; machine: string } | undefined>;
 }
 
+/** What a preview says when no server listens on its port. */
+const nothingAnswers = (target: { port: number; machine: string }) =>
+  `nothing answers on port ${target.port} of ${target.machine} yet: start a server there, then reload`;
+
 /** Where a preview request goes: a connection to the learner's server, and what to call it. */
 interface Route {
   machine: string;
@@ -75,7 +79,7 @@ export class PreviewServer {
             );
             upstream.on('error', () => {
               if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
-              res.end(`nothing answers on port ${target.port} of ${target.machine} yet: start a server there, then reload`);
+              res.end(nothingAnswers(target));
             });
             req.pipe(upstream);
           })
@@ -154,7 +158,7 @@ export class PreviewServer {
         new Promise<Duplex>((resolve, reject) => {
           const socket = connect(remote.port, remote.host);
           socket.once('connect', () => resolve(socket));
-          socket.once('error', () => reject(new Error(`nothing answers on port ${remote.port} of ${remote.machine} yet: start a server there, then reload`)));
+          socket.once('error', () => reject(new Error(nothingAnswers(remote))));
         }),
     };
   }

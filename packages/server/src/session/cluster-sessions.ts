@@ -8,7 +8,7 @@ import type { SessionRequest } from '../agent/session-agent.js';
 import type { SessionWhereabouts } from '../gateway/session-proxy.js';
 import type { SessionSummary } from '../http/admin-api.js';
 import { eventsSecret } from '../http/event-relay.js';
-import { eventEnd, podEnd, podEnding, type PodEnd } from '../sandbox/kubernetes/pod-readiness.js';
+import { eventEnd, podEnd, podEnding, stoppedAt, type PodEnd } from '../sandbox/kubernetes/pod-readiness.js';
 import { previewSecret, readPreviewKey } from './cluster-previews.js';
 import { machinesOf } from './playground-machines.js';
 import { SessionCredentials } from './session-credentials.js';
@@ -107,20 +107,30 @@ export class ClusterSessions {
 
   /** Where a session's agent is, from the cluster, or how its first pod ended; undefined when the cluster has no such session. */
   async locate(id: string): Promise<SessionWhereabouts> {
-    if (!/^[a-f0-9]{20}$/.test(id)) return undefined;
-    const find = async () => (await this.#pods.pods({ [LABELS.session]: id, [LABELS.role]: 'session' }))[0];
-    let pod = await find();
+    let pod = await this.#sessionPod(id);
     // Its agent has stopped but the cluster has not said why yet (an eviction is recorded after): wait for it, bounded.
     for (let look = 0; pod && podEnding(pod) && look < ENDING_LOOKS; look++) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      pod = await find();
+      pod = await this.#sessionPod(id);
     }
     if (!pod) return undefined;
     const ended = podEnd(pod);
     if (ended) return { ended: ended.reason === 'error' ? await this.#causeOf(pod, ended) : ended };
     const ip = pod.status?.podIP;
     if (!ip) return undefined;
-    return { url: `ws://${ip}:${AGENT_PORT}/api/ws`, token: agentToken(this.#options.secret, id, pod.metadata?.labels?.[LABELS.machine] ?? '') };
+    return { url: `ws://${ip}:${AGENT_PORT}/api/ws`, token: this.#tokenOf(pod) };
+  }
+
+  /** A session's first pod (the one its agent runs the session in), if there is one; undefined for what is no session id. */
+  async #sessionPod(id: string): Promise<V1Pod | undefined> {
+    if (!/^[a-f0-9]{20}$/.test(id)) return undefined;
+    return (await this.#pods.pods({ [LABELS.session]: id, [LABELS.role]: 'session' }))[0];
+  }
+
+  /** The secret of a pod's agent (derived from the gateways' shared secret, by its labels). */
+  #tokenOf(pod: V1Pod): string {
+    const labels = pod.metadata?.labels ?? {};
+    return agentToken(this.#options.secret, labels[LABELS.session] ?? '', labels[LABELS.machine] ?? '');
   }
 
   /**
@@ -128,12 +138,11 @@ export class ClusterSessions {
    * they are recorded as it happens, so a pod that stopped a moment ago is looked at a few times more.
    */
   async #causeOf(pod: V1Pod, ended: PodEnd): Promise<PodEnd> {
-    const finished = pod.status?.containerStatuses?.find((c) => c.name === 'machine')?.state?.terminated?.finishedAt;
-    const stoppedAt = finished ? new Date(finished).getTime() : 0;
+    const stopped = stoppedAt(pod);
     for (let look = 0; ; look++) {
       const told = eventEnd(await this.#pods.events(pod.metadata?.name ?? '', pod.metadata?.uid).catch(() => []));
       if (told) return told;
-      if (look >= ENDING_LOOKS || Date.now() - stoppedAt >= 5000) return ended;
+      if (look >= ENDING_LOOKS || Date.now() - stopped >= 5000) return ended;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
@@ -158,9 +167,8 @@ export class ClusterSessions {
         };
         const ip = pod.status?.podIP;
         if (!ip) return known;
-        const token = agentToken(this.#options.secret, id, pod.metadata?.labels?.[LABELS.machine] ?? '');
         const answer = await fetch(`http://${ip}:${AGENT_PORT}/summary`, {
-          headers: { authorization: `Bearer ${token}` },
+          headers: { authorization: `Bearer ${this.#tokenOf(pod)}` },
           signal: AbortSignal.timeout(5000),
         }).catch(() => undefined);
         return answer?.ok ? ((await answer.json().catch(() => known)) as SessionSummary) : known;
@@ -170,11 +178,10 @@ export class ClusterSessions {
 
   /** The admin API's stop: its agent ends the session as `kicked` (its pages hear so), or, if it cannot, its pods go. */
   async stop(id: string): Promise<boolean> {
-    const where = await this.locate(id);
-    if (!where || 'ended' in where) return false;
-    const [pod] = await this.#pods.pods({ [LABELS.session]: id, [LABELS.role]: 'session' });
+    const pod = await this.#sessionPod(id);
     const ip = pod?.status?.podIP;
-    await this.#post(`http://${ip}:${AGENT_PORT}/end`, where.token, {}, 1).catch(() => this.#pods.delete(id));
+    if (!pod || !ip || podEnd(pod)) return false;
+    await this.#post(`http://${ip}:${AGENT_PORT}/end`, this.#tokenOf(pod), {}, 1).catch(() => this.#pods.delete(id));
     return true;
   }
 
@@ -194,10 +201,8 @@ export class ClusterSessions {
     await Promise.all(
       pods.map(async (pod) => {
         const ip = pod.status?.podIP;
-        const id = pod.metadata?.labels?.[LABELS.session];
-        const machine = pod.metadata?.labels?.[LABELS.machine];
-        if (!ip || !id || !machine) return;
-        await this.#post(`http://${ip}:${AGENT_PORT}/manifest`, agentToken(this.#options.secret, id, machine), manifest, 1).catch(() => {});
+        if (!ip || !pod.metadata?.labels?.[LABELS.session] || !pod.metadata.labels[LABELS.machine]) return;
+        await this.#post(`http://${ip}:${AGENT_PORT}/manifest`, this.#tokenOf(pod), manifest, 1).catch(() => {});
       }),
     );
   }
@@ -207,12 +212,8 @@ export class ClusterSessions {
    * a grace period ago: until then, a page that comes back hears why its session ended.
    */
   async reap(now = Date.now()): Promise<number> {
-    const endedAt = (pod: V1Pod) => {
-      const finished = pod.status?.containerStatuses?.find((c) => c.name === 'machine')?.state?.terminated?.finishedAt;
-      return finished ? new Date(finished).getTime() : 0;
-    };
     const ended = (await this.#pods.pods({ [LABELS.role]: 'session' })).filter(
-      (p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? '') && now - endedAt(p) >= this.#options.graceMs,
+      (p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? '') && now - stoppedAt(p) >= this.#options.graceMs,
     );
     await Promise.all(ended.map((p) => this.#pods.delete(p.metadata?.labels?.[LABELS.session] ?? '')));
     return ended.length;

@@ -1,4 +1,4 @@
-import type { CoreV1Event, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1ContainerStateTerminated, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { END_REASONS, type EndReason } from '@ix-playground/sdk/protocol';
 import { SandboxError } from '../../errors.js';
 
@@ -79,6 +79,17 @@ export function readerProgress(event: CoreV1Event): string | undefined {
   }
 }
 
+/** How the machine's container of a pod ended (its exit, reason, message, when), if it has. */
+export function machineStopped(pod: V1Pod): V1ContainerStateTerminated | undefined {
+  return pod.status?.containerStatuses?.find((c) => c.name === 'machine')?.state?.terminated;
+}
+
+/** When the machine's container of a pod stopped (ms since the epoch), 0 while it runs or when unknown. */
+export function stoppedAt(pod: V1Pod): number {
+  const finished = machineStopped(pod)?.finishedAt;
+  return finished ? new Date(finished).getTime() : 0;
+}
+
 /** How a session whose pod is no more ended: the reason its agent gave, or what the cluster did to it. */
 export interface PodEnd {
   reason: EndReason;
@@ -93,7 +104,7 @@ export interface PodEnd {
  */
 export function podEnd(pod: V1Pod): PodEnd | undefined {
   const status = pod.status;
-  const machine = status?.containerStatuses?.find((c) => c.name === 'machine')?.state?.terminated;
+  const machine = machineStopped(pod);
   const said = machine?.message?.trim() as EndReason | undefined;
   if (machine && machine.exitCode === 0 && said && END_REASONS.includes(said)) return { reason: said };
   if (status?.reason === 'Evicted') return { reason: 'error', message: `the cluster evicted the machine: ${status.message ?? 'no reason given'}` };
@@ -116,8 +127,7 @@ export function podEnd(pod: V1Pod): PodEnd | undefined {
  * phase is not final yet (the kubelet stops containers before it records an eviction).
  */
 export function podEnding(pod: V1Pod): boolean {
-  const stopped = pod.status?.containerStatuses?.some((c) => c.name === 'machine' && c.state?.terminated);
-  return !!stopped && !['Failed', 'Succeeded'].includes(pod.status?.phase ?? '') && !pod.metadata?.deletionTimestamp;
+  return !!machineStopped(pod) && !['Failed', 'Succeeded'].includes(pod.status?.phase ?? '') && !pod.metadata?.deletionTimestamp;
 }
 
 /**
