@@ -117,7 +117,8 @@ export async function waitForScreen(page, pattern, { selector = 'ix-playground',
     if (pattern.test(text)) return text;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`terminal never showed ${pattern} within ${timeout} ms; it shows:\n${text.trimEnd().split('\n').slice(-15).join('\n')}`);
+  const tail = text.trimEnd().split('\n').slice(-15).join('\n');
+  throw new Error(`terminal never showed ${pattern} within ${timeout} ms; it shows:\n${tail}\n(its last characters: ${JSON.stringify(text.slice(-40))})`);
 }
 
 /** Types a command into an `<ix-playground>` the way a reader does: focus it, press the keys, then Enter. */

@@ -387,7 +387,7 @@ test('a session nobody is attached to is culled after the grace period, its pods
 test('a machine the cluster evicts (its disk over the limit) ends the session, and the page says why', { skip }, async () => {
   const page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${balancer.address().port}/small.html`);
-  await waitForScreen(page, /[#$] ?$/m, { timeout: 120_000 }).catch(explained(page));
+  await waitForScreen(page, /[#$] *$/m, { timeout: 120_000 }).catch(explained(page));
   // Far past its 32 MiB: the kubelet's eviction manager, not this project, stops the pod.
   await typeCommand(page, 'head -c 400M /dev/zero > ~/big; echo written');
   await until('the session to end', 180_000, () => page.evaluate(() => document.querySelector('ix-playground').getAttribute('status') === 'ended')).catch(
